@@ -170,14 +170,21 @@ export interface CaptureRef {
   complete: boolean;
 }
 
+export type RestartResult = "Pending" | "Restarted" | "Blocked" | "DryRun";
+
 export interface RestartRecord {
   pod: string;
+  /** "Kind/name" of the restarted workload: cooldowns are per workload. */
   workload: string;
   time: string;
   strategy: RestartStrategy;
   reason: string;
+  /** Pending: written before acting, so a crash mid-restart still counts against the budget. */
+  result?: RestartResult;
   capture?: string;
   dryRun?: boolean;
+  /** The replica that acted. */
+  by?: string;
 }
 
 export interface LeakWatchStatus {

@@ -5,6 +5,10 @@ import type { Command, CommandIO } from "./command.ts";
 import { UsageError } from "./command.ts";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: {
+    summary: "run the operator (in a cluster, or from a laptop with a kubeconfig)",
+    load: async () => (await import("./run.ts")).run,
+  },
   top: {
     summary: "summarize a pprof profile (file or URL)",
     load: async () => (await import("./top.ts")).top,

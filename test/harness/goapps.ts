@@ -11,6 +11,11 @@ import { ProcessGroup, type ManagedProcess } from "../../src/localcluster/proces
 let group: ProcessGroup | undefined;
 let counter = 0;
 
+// Registered when a test file imports this module, so it runs after that file's tests.
+afterAll(async () => {
+  await group?.stopAll(2_000);
+});
+
 export interface LeakyApp {
   readonly host: string;
   readonly port: number;
@@ -34,14 +39,12 @@ export async function startLeakyApp(options: {
   host?: string;
   port?: number;
   extraArgs?: string[];
+  /** argv prefix to run it elsewhere, e.g. inside a network namespace. */
+  wrapper?: readonly string[];
 }): Promise<LeakyApp> {
   const { "leaky-app": bin } = await findBinaries(["leaky-app"]);
   if (group === undefined) {
     group = new ProcessGroup(mkdtempSync(join(tmpdir(), "leakwatch-apps-")), true);
-    const owned = group;
-    afterAll(async () => {
-      await owned.stopAll(2_000);
-    });
   }
   const host = options.host ?? loopbackAddress(counter++);
   const args = [
@@ -56,7 +59,8 @@ export async function startLeakyApp(options: {
     ...(options.goroutineRate === undefined ? [] : ["-goroutine-rate", String(options.goroutineRate)]),
     ...(options.extraArgs ?? []),
   ];
-  const proc = group.start(`leaky-app-${host}-${options.behaviour}`, bin, args);
+  const [command = bin, ...rest] = [...(options.wrapper ?? []), bin, ...args];
+  const proc = group.start(`leaky-app-${host}-${options.behaviour}`, command, rest);
   const match = await proc.waitForOutput(/listening on [\d.]+:(\d+)/, 30_000);
   const port = Number(match[1]);
   return {

@@ -1,0 +1,77 @@
+// Profiles named on the command line (a file or an http(s) URL, decoded with full stacks),
+// and the lines `top` and `diff` print about them.
+import { readFile, stat } from "node:fs/promises";
+import type { Profile } from "../profile/index.ts";
+import {
+  CompressedTooLargeError,
+  DEFAULT_LIMITS,
+  decodeProfileBytes,
+  fetchProfile,
+  formatBytes,
+  ProfileError,
+  sampleTotals,
+} from "../profile/index.ts";
+import type { CommandIO } from "./command.ts";
+import { UsageError } from "./command.ts";
+
+export interface LoadedProfile {
+  /** The file name or URL, as given. */
+  readonly source: string;
+  readonly profile: Profile;
+}
+
+export function isURL(arg: string): boolean {
+  return /^https?:\/\//i.test(arg);
+}
+
+export async function loadProfile(arg: string, io: CommandIO): Promise<LoadedProfile> {
+  if (isURL(arg)) {
+    const fetched = await fetchProfile(arg, { signal: io.signal, stacks: "full" });
+    return { source: arg, profile: fetched.profile };
+  }
+  const { size } = await stat(arg);
+  if (size > DEFAULT_LIMITS.maxCompressedBytes)
+    throw new CompressedTooLargeError(DEFAULT_LIMITS.maxCompressedBytes);
+  return { source: arg, profile: decodeProfileBytes(await readFile(arg), { stacks: "full" }) };
+}
+
+/**
+ * Prints an expected failure (a bad profile, an unreachable URL, a missing file) and returns
+ * the exit code 1; anything else is a bug and is rethrown.
+ */
+export function reportFailure(err: unknown, command: string, io: CommandIO): number {
+  if (err instanceof ProfileError) {
+    io.stderr.write(`leakwatch ${command}: ${err.message} [${err.code}]\n`);
+    return 1;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code) && err instanceof Error) {
+    io.stderr.write(`leakwatch ${command}: ${err.message}\n`);
+    return 1;
+  }
+  throw err;
+}
+
+/** --sample-index takes a name (inuse_space) or, like pprof, a position (3). */
+export function sampleTypeName(p: Profile, flag: string | undefined): string | undefined {
+  if (flag === undefined || !/^\d+$/.test(flag)) return flag;
+  const t = p.sampleTypes[Number(flag)];
+  if (t === undefined)
+    throw new UsageError(`--sample-index ${flag}: the profile has ${p.sampleTypes.length} sample types`);
+  return t.type;
+}
+
+/** "inuse_space 3.06 MiB, inuse_objects 3,318, …" in the profile's order. */
+export function describeTotals(p: Profile): string {
+  const totals = sampleTotals(p);
+  return p.sampleTypes
+    .map((t) => {
+      const v = totals[t.type] ?? 0;
+      return `${t.type} ${t.unit === "bytes" ? formatBytes(v) : v.toLocaleString("en-US")}`;
+    })
+    .join(", ");
+}
+
+export function describeTime(p: Profile): string {
+  return p.timeNanos === 0 ? "unknown" : new Date(p.timeNanos / 1e6).toISOString();
+}

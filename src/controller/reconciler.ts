@@ -1,0 +1,149 @@
+// The LeakWatch reconcile: level-triggered and idempotent. It reads the LeakWatch and its
+// namespace's pods from the caches, brings the watched targets in line, and writes status when it
+// changed. Scrapes run on their own schedule and only ask for a reconcile when a verdict moved.
+import { resolveSpec } from "../api/defaults.ts";
+import { SpecError } from "../api/errors.ts";
+import type { LeakWatch } from "../api/types.ts";
+import { InvalidDetectorConfigError } from "../detect/index.ts";
+import { done, requeueAfter, type ReconcileContext, type ReconcileResult } from "../kube/workqueue.ts";
+import type { Controller } from "./controller.ts";
+import { LeakWatchRuntime, parsePersisted } from "./runtime.ts";
+import { buildStatus } from "./status.ts";
+import { discoverTargets } from "./targets.ts";
+
+/** A safety-net revisit, so status and persisted state stay fresh even without events. */
+const RESYNC_MS = 60_000;
+/** Orphaned capture parts (a crash mid-capture) older than this are removed. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
+const SWEEP_EVERY_MS = 30 * 60_000;
+
+export async function reconcileLeakWatch(
+  c: Controller,
+  key: string,
+  ctx: ReconcileContext,
+): Promise<ReconcileResult> {
+  const lw = c.leakWatch(key);
+  const existing = c.runtimes.get(key);
+  if (lw === undefined) {
+    if (existing !== undefined) await c.dispose(existing);
+    return done();
+  }
+  let runtime = existing;
+  if (runtime !== undefined && runtime.ref.uid !== (lw.metadata.uid ?? "")) {
+    await c.dispose(runtime); // deleted and created again under the same name
+    runtime = undefined;
+  }
+  if (runtime === undefined) {
+    runtime = new LeakWatchRuntime(lw);
+    c.runtimes.set(key, runtime);
+  }
+  const namespace = lw.metadata.namespace;
+  const pods = c.podInformers.acquire(namespace, key);
+  if (!pods.synced) return requeueAfter(500);
+
+  const phase = configure(c, runtime, lw);
+  if (phase !== "ok") {
+    c.unschedule(runtime, runtime.clearTargets());
+    return writeStatus(c, runtime, lw, ctx);
+  }
+  const settings = runtime.settings;
+  if (settings === undefined) return done();
+
+  if (!runtime.loaded) {
+    runtime.restored = await loadState(c, runtime);
+    runtime.captures = await c.listCaptures(runtime);
+    runtime.restarts = [...(lw.status?.restarts ?? [])];
+    runtime.lastPersistAt = c.now();
+    runtime.loaded = true;
+  }
+  const discovery = discoverTargets(settings, pods.list());
+  runtime.skipped = discovery.skipped;
+  const { added, removed } = runtime.syncTargets(discovery.targets);
+  c.unschedule(runtime, removed);
+  for (const watch of added) c.schedule(runtime, watch);
+  for (const watch of runtime.targets.values()) c.schedule(runtime, watch); // picks up interval changes
+
+  await persistIfDue(c, runtime);
+  if (c.now() - runtime.lastSweepAt > SWEEP_EVERY_MS) {
+    runtime.lastSweepAt = c.now();
+    await c.sweepOrphans(runtime, ORPHAN_GRACE_MS);
+  }
+  return writeStatus(c, runtime, lw, ctx);
+}
+
+/** Resolves the spec into the runtime; says why not when it cannot be watched. */
+function configure(c: Controller, runtime: LeakWatchRuntime, lw: LeakWatch): "ok" | "stopped" {
+  try {
+    runtime.configure(resolveSpec(lw.spec));
+  } catch (err) {
+    if (err instanceof SpecError || err instanceof InvalidDetectorConfigError) {
+      runtime.phase = { kind: "InvalidSpec", message: err.message };
+      c.logger.warn({ leakwatch: runtime.key, err: err.message }, "invalid LeakWatch spec");
+      return "stopped";
+    }
+    throw err;
+  }
+  if (runtime.settings?.suspend === true) {
+    runtime.phase = { kind: "Suspended" };
+    return "stopped";
+  }
+  runtime.phase = { kind: "Watching" };
+  return "ok";
+}
+
+async function loadState(c: Controller, runtime: LeakWatchRuntime): Promise<LeakWatchRuntime["restored"]> {
+  const loaded = await c.stateStore(runtime).load();
+  const restored = new Map<string, NonNullable<ReturnType<typeof parsePersisted>>>();
+  for (const [key, text] of loaded.entries) {
+    const entry = parsePersisted(text);
+    if (entry !== undefined) restored.set(key, entry);
+  }
+  if (restored.size > 0)
+    c.logger.info({ leakwatch: runtime.key, targets: restored.size }, "restored detector history");
+  return restored;
+}
+
+export async function persistIfDue(c: Controller, runtime: LeakWatchRuntime, force = false): Promise<void> {
+  const settings = runtime.settings;
+  if (settings === undefined) return;
+  const every = Math.max(c.config.persistEveryIntervals * settings.intervalMs, 30_000);
+  if (!force && c.now() - runtime.lastPersistAt < every) return;
+  const dirty = [...runtime.targets.values()].some((w) => w.dirty);
+  if (!dirty) return;
+  const result = await c.stateStore(runtime).save(runtime.persistedEntries());
+  for (const w of runtime.targets.values()) w.dirty = false;
+  runtime.lastPersistAt = c.now();
+  if (result.written > 0) c.metrics.apiWrites.inc({ kind: "state" }, result.written);
+}
+
+async function writeStatus(
+  c: Controller,
+  runtime: LeakWatchRuntime,
+  lw: LeakWatch,
+  ctx: ReconcileContext,
+): Promise<ReconcileResult> {
+  const views = [...runtime.targets.values()].map((w) => w.view());
+  const status = buildStatus({
+    generation: lw.metadata.generation,
+    phase: runtime.phase,
+    views,
+    skipped: runtime.skipped,
+    captures: runtime.captures,
+    restarts: runtime.restarts,
+    previousConditions: lw.status?.conditions,
+    now: new Date(c.now()),
+  });
+  c.metrics.setVerdictCounts(runtime.ref.namespace, runtime.ref.name, {
+    Collecting: status.collecting ?? 0,
+    Healthy: status.healthy ?? 0,
+    Suspected: status.suspected ?? 0,
+    Leaking: status.leaking ?? 0,
+    Failing: status.failing ?? 0,
+  });
+  if (ctx.signal.aborted) return done();
+  const result = await c.status.write(runtime.ref, status);
+  runtime.statusDirty = false;
+  if (result.result === "written") c.metrics.apiWrites.inc({ kind: "status" });
+  if (result.result === "deferred") return requeueAfter(Math.min(result.retryAfterMs, RESYNC_MS));
+  return requeueAfter(RESYNC_MS);
+}

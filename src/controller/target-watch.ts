@@ -1,0 +1,256 @@
+// One watched container: its detector series, its diff baseline, and one scrape at a time.
+// Memory per target is bounded: the detector state (downsampled), two compact baselines, and — only
+// while the target is Suspected or Leaking — the raw heap profile from when suspicion began.
+import type { WatchSettings } from "../api/defaults.ts";
+import {
+  createSeriesState,
+  observe,
+  restoreSeriesState,
+  serializeSeriesState,
+  type Assessment,
+  type DetectorConfig,
+  type SeriesState,
+} from "../detect/index.ts";
+import {
+  inuseBytes,
+  summarizeGoroutines,
+  summarizeHeap,
+  truncateHeapSummary,
+  type GoroutineSummary,
+  type HeapSummary,
+  type ProfileLimits,
+  type ReceivedProfile,
+} from "../profile/index.ts";
+import { newEpisode, type Episode } from "./episode.ts";
+import { intern } from "./intern.ts";
+import type { Credentials, ProfileSource } from "./source.ts";
+import type { MetricView, TargetView } from "./status.ts";
+import type { Target } from "./targets.ts";
+
+/** Sites kept in the per-target baseline (the full summary is made fresh for each report). */
+export const BASELINE_SITES = 48;
+
+export interface ScrapeContext {
+  settings: WatchSettings;
+  detector: DetectorConfig;
+  source: ProfileSource;
+  limits: ProfileLimits;
+  credentials: () => Promise<Credentials>;
+}
+
+export interface ProfileWithSummary<S> {
+  received: ReceivedProfile;
+  summary: S;
+}
+
+/** Everything one scrape produced; the raw bytes live only as long as the actions need them. */
+export interface ScrapeResult {
+  at: number;
+  heap: ProfileWithSummary<HeapSummary>;
+  goroutines: ProfileWithSummary<GoroutineSummary> | undefined;
+  goroutineLeak: ProfileWithSummary<GoroutineSummary> | undefined;
+  assessment: Assessment;
+  restarted: boolean;
+}
+
+/** What survives an operator restart (persisted by the state store). */
+export interface PersistedTarget {
+  podUID: string;
+  restartCount: number;
+  startedAt: number | undefined;
+  series: string;
+}
+
+interface Baseline {
+  summary: HeapSummary;
+  at: number;
+}
+
+export class TargetWatch {
+  target: Target;
+  private series: SeriesState;
+  private assessment: Assessment | undefined;
+  private heapBytes: number | undefined;
+  private goroutineCount: number | undefined;
+  private seenRestartCount: number;
+  private seenStartedAt: number | undefined;
+  private baseline: Baseline | undefined;
+  private nextBaseline: Baseline | undefined;
+  /** The raw heap profile when suspicion began: the capture's `go tool pprof -base`. */
+  suspectedBase: { compressed: Buffer; at: number } | undefined;
+  failures = 0;
+  lastError: string | undefined;
+  /** A ScrapeFailing warning went out for the current failure streak. */
+  failureWarned = false;
+  /** What the current growth episode is still owed (events, capture). */
+  episode: Episode = newEpisode();
+  /** Changed since last persisted. */
+  dirty = false;
+
+  constructor(target: Target, restored?: PersistedTarget) {
+    this.target = target;
+    const usable = restored !== undefined && restored.podUID === target.podUID;
+    this.series = usable ? restoreSeriesState(restored.series) : createSeriesState();
+    this.assessment = usable ? (this.series.last ?? undefined) : undefined;
+    this.seenRestartCount = usable ? restored.restartCount : target.restartCount;
+    this.seenStartedAt = usable ? restored.startedAt : target.startedAt;
+  }
+
+  get currentAssessment(): Assessment | undefined {
+    return this.assessment;
+  }
+
+  get diffBaseline(): Baseline | undefined {
+    return this.baseline;
+  }
+
+  persisted(): PersistedTarget {
+    return {
+      podUID: this.target.podUID,
+      restartCount: this.seenRestartCount,
+      startedAt: this.seenStartedAt,
+      series: serializeSeriesState(this.series),
+    };
+  }
+
+  async scrape(context: ScrapeContext, now: () => number, signal: AbortSignal): Promise<ScrapeResult> {
+    const { settings } = context;
+    const t = this.target;
+    const credentials = await context.credentials();
+    const request = {
+      target: t,
+      credentials,
+      limits: context.limits,
+      signal,
+      timeoutMs: settings.target.timeoutMs,
+    };
+    const heap = await context.source.fetch({
+      ...request,
+      path: t.heapPath,
+      port: t.port,
+      forceGC: settings.target.forceGC,
+      stacks: "leaf",
+    });
+    const heapSummary = summarizeHeap(heap.profile);
+    let goroutines: ProfileWithSummary<GoroutineSummary> | undefined;
+    if (t.goroutinePath !== "") {
+      const received = await context.source.fetch({
+        ...request,
+        path: t.goroutinePath,
+        port: t.goroutinePort,
+        forceGC: false,
+        stacks: "full",
+      });
+      goroutines = { received, summary: summarizeGoroutines(received.profile) };
+    }
+    let goroutineLeak: ProfileWithSummary<GoroutineSummary> | undefined;
+    if (t.goroutineLeakPath !== "") {
+      const received = await context.source.fetch({
+        ...request,
+        path: t.goroutineLeakPath,
+        port: t.goroutinePort,
+        forceGC: false,
+        stacks: "full",
+      });
+      goroutineLeak = { received, summary: summarizeGoroutines(received.profile) };
+    }
+    const at = now();
+    const restarted =
+      t.restartCount > this.seenRestartCount ||
+      (t.startedAt !== undefined && this.seenStartedAt !== undefined && t.startedAt > this.seenStartedAt);
+    this.seenRestartCount = t.restartCount;
+    this.seenStartedAt = t.startedAt;
+    const bytes = inuseBytes(heapSummary);
+    const assessment = observe(
+      this.series,
+      {
+        t: at,
+        heapInuseBytes: bytes,
+        ...(goroutines === undefined ? {} : { goroutines: goroutines.summary.total }),
+        ...(restarted ? { restart: true, oomKilled: t.lastTerminationReason === "OOMKilled" } : {}),
+      },
+      context.detector,
+    );
+    this.assessment = assessment;
+    this.heapBytes = bytes;
+    this.goroutineCount = goroutines?.summary.total;
+    this.failures = 0;
+    this.failureWarned = false;
+    this.lastError = undefined;
+    this.dirty = true;
+    if (restarted) {
+      this.episode = newEpisode();
+      this.baseline = undefined;
+      this.nextBaseline = undefined;
+      this.suspectedBase = undefined;
+    }
+    this.advanceBaseline(heapSummary, at, settings.detection.windowMs);
+    this.trackSuspicion(heap, assessment, at);
+    return {
+      at,
+      heap: { received: heap, summary: heapSummary },
+      goroutines,
+      goroutineLeak,
+      assessment,
+      restarted,
+    };
+  }
+
+  recordFailure(message: string): void {
+    this.failures++;
+    this.lastError = message;
+  }
+
+  view(): TargetView {
+    return {
+      target: this.target,
+      heap: metricView(this.assessment?.heap),
+      goroutines: this.target.goroutinePath === "" ? undefined : metricView(this.assessment?.goroutines),
+      heapBytes: this.heapBytes,
+      goroutineCount: this.goroutineCount,
+      failing:
+        this.failures > 0 && this.lastError !== undefined
+          ? { error: this.lastError, failures: this.failures }
+          : undefined,
+    };
+  }
+
+  /**
+   * The baseline is the summary from the start of the analysis window: a candidate is taken every
+   * half window and promoted when the baseline ages past the window, so its age stays within
+   * [window/2, window] and only two compact summaries are ever held.
+   */
+  private advanceBaseline(summary: HeapSummary, at: number, windowMs: number): void {
+    const compact = (): Baseline => ({ summary: truncateHeapSummary(summary, BASELINE_SITES, intern), at });
+    if (this.baseline === undefined) {
+      this.baseline = compact();
+      return;
+    }
+    if (this.nextBaseline === undefined && at - this.baseline.at >= windowMs / 2)
+      this.nextBaseline = compact();
+    if (this.nextBaseline !== undefined && at - this.baseline.at >= windowMs) {
+      this.baseline = this.nextBaseline;
+      this.nextBaseline = compact();
+    }
+  }
+
+  private trackSuspicion(heap: ReceivedProfile, assessment: Assessment, at: number): void {
+    const verdict = assessment.heap.verdict;
+    if (verdict === "Suspected" || verdict === "Leaking") {
+      this.suspectedBase ??= { compressed: heap.compressed, at };
+    } else if (verdict === "Healthy") {
+      this.suspectedBase = undefined;
+    }
+  }
+}
+
+function metricView(a: Assessment["heap"] | undefined): MetricView | undefined {
+  if (a === undefined) return undefined;
+  return {
+    verdict: a.verdict,
+    tier: a.tier,
+    slopePerHour: a.slopePerHour,
+    slopePercentPerHour: a.slopePercentPerHour,
+    timeToCeilingMs: a.timeToCeilingMs,
+  };
+}

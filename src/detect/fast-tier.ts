@@ -1,0 +1,359 @@
+// Fast tier: growth faster than a daily load cycle can produce, called within the hour.
+// Looks at nested suffixes of the window (a fifth of it … all of it) and keeps the longest one that
+// grows fast, significantly (Mann–Kendall with the Hamed–Rao correction), steadily (Kendall's tau,
+// every third of it rising), without falling back (sawtooth), not as one jump (a step) and not slowing
+// down (a cache filling up). Rates are relative to the level a load cycle could swing around (at most
+// the floor of the segment over 1 − 30%), so a leak that has already doubled the heap stays fast.
+// A healthy ramp (a tooth, a burst, a warm-up) is bounded in time and, for a series with a history,
+// in amplitude: growth that lifts the heap well above everything the history has shown is called at
+// once; growth inside the envelope must outlast the longest healthy ramp (twice that when it comes in
+// jumps, when the history swings as much, or when it began soon after the start).
+import { MAX_CYCLE_AMPLITUDE, floorLevel, historyBefore, type History } from "./envelope.ts";
+import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
+import { firstIndexFrom, largestFallBack, largestJump, type MetricView } from "./metric-view.ts";
+import { median, robustScale } from "./stats/order.ts";
+import { normalQuantile } from "./stats/normal.ts";
+import { fitTrend, quickGrowthP, type TrendFit } from "./stats/trend-fit.ts";
+import { percentPerHour, type TierContext } from "./tier-context.ts";
+
+/** Suffix lengths tried, as shares of the window. */
+const SPAN_SHARES = [0.2, 0.3, 0.5, 0.75, 1];
+/** A block-to-block jump above this share of the rise means the growth comes in jumps. */
+const JUMPY_SHARE = 0.25;
+/** ... and stands this many robust standard deviations of the block-to-block changes above them. */
+const JUMP_NOISE_FACTOR = 4;
+const SLOPE_CONFIDENCE = 0.9;
+const MIN_TAU = 0.5;
+/** A suffix may not fall back by more than this share of its rise. */
+const MAX_FALL_BACK_SHARE = 0.5;
+/** One jump may not carry more than this share of the rise unless growth continues after it. */
+const MAX_JUMP_SHARE = 0.5;
+/** Each third of the suffix must rise by at least this share of its expected rise. */
+const MIN_THIRD_SHARE = 0.25;
+/** The second half rising at less than this share of the first half's rate is deceleration. */
+const MIN_HALF_RATIO = 0.7;
+const HOUR = 3_600_000;
+/** The warm-up test runs at this multiple of the sensitivity's α (it is one of several conditions). */
+const WARMUP_TEST_ALPHA_FACTOR = 5;
+/** A step's ramp may span this share of the window (12 min at the default 2 h). */
+const STEP_SHARE = 0.1;
+/** A single step explains a suffix when its absolute residuals are below this share of the line's. */
+const STEP_FIT_SHARE = 0;
+/** The fastest a ±30% load cycle climbs, relative to its mean, in %/h per hour⁻¹ of cycle frequency. */
+function cycleRatePercent(cycleMs: number): number {
+  const a = MAX_CYCLE_AMPLITUDE;
+  return (100 * a * ((2 * Math.PI) / (cycleMs / HOUR))) / Math.sqrt(1 - a * a);
+}
+
+export interface FastTierResult {
+  readonly confirmed: boolean;
+  /** Fast growth is present but has not yet lasted long enough or is slowing. */
+  readonly growing: boolean;
+  /** The deciding fit: the longest passing suffix, else the whole window. */
+  readonly fit: TrendFit;
+  readonly windowFit: TrendFit;
+  readonly growingForMs: number;
+  /** The level rates are relative to (see the module comment). */
+  readonly reference: number;
+  readonly reasons: readonly string[];
+}
+
+interface Check {
+  readonly passes: boolean;
+  readonly reason: string;
+}
+
+function stepBlocks(ctx: TierContext): number {
+  return Math.max(2, Math.round(STEP_SHARE * ctx.timing.windowBlocks));
+}
+
+function checkSuffix(view: MetricView, from: number, fit: TrendFit, reference: number, ctx: TierContext): Check {
+  const to = view.t.length;
+  const fastPercent = ctx.config.fastGrowthPercentPerHour * ctx.preset.fastFactor;
+  const ref = Math.min(fit.median, reference);
+  const rel = percentPerHour(fit.slopePerHour, ref);
+  const relLow = percentPerHour(fit.slopeLowPerHour, ref);
+  const span = formatDuration(fit.spanMs + ctx.blockMs);
+  if (fit.pGrowth >= ctx.preset.alpha) {
+    return {
+      passes: false,
+      reason: `no significant growth over the last ${span} (p=${fit.pGrowth.toPrecision(2)})`,
+    };
+  }
+  if (fit.slopePerHour < ctx.minAbsPerHour || rel < ctx.config.minGrowthPercentPerHour) {
+    return {
+      passes: false,
+      reason: `growth ${formatRate(fit.slopePerHour, ctx.kind)} (${formatPercent(rel)}/h) is below the minimum`,
+    };
+  }
+  const cycleRate = cycleRatePercent(ctx.config.cycleMs);
+  if (rel < fastPercent || relLow < Math.min(cycleRate, fastPercent)) {
+    return {
+      passes: false,
+      reason: `growth ${formatPercent(rel)}/h over ${span} is within what a daily load cycle produces (fast tier needs ${formatPercent(fastPercent)}/h, at least ${formatPercent(Math.min(cycleRate, fastPercent))}/h surely)`,
+    };
+  }
+  if (fit.tau < MIN_TAU) {
+    return { passes: false, reason: `growth over ${span} is irregular (tau ${fit.tau.toFixed(2)})` };
+  }
+  const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
+  const fall = largestFallBack(view.y, from, to);
+  if (fall > MAX_FALL_BACK_SHARE * rise) {
+    return {
+      passes: false,
+      reason: `falls back by ${formatPercent((100 * fall) / fit.median)} within ${span}: a sawtooth, not a leak`,
+    };
+  }
+  const jump = largestRiseWithin(view.y, from, to, stepBlocks(ctx));
+  if (jump.size > MAX_JUMP_SHARE * rise) {
+    const size = ctx.kind === "heap" ? formatBytes(jump.size) : `${Math.round(jump.size)} goroutines`;
+    return { passes: false, reason: `one step up of ${size} carries most of the rise, not steady growth` };
+  }
+  const step = stepExplains(view, from, fit);
+  if (step !== null) {
+    const size = ctx.kind === "heap" ? formatBytes(step) : `${Math.round(step)} goroutines`;
+    return { passes: false, reason: `one step up of ${size} explains it better than steady growth` };
+  }
+  return {
+    passes: true,
+    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}`,
+  };
+}
+
+/**
+ * A single step (flat, a rise, flat) fits the suffix better than steady growth (by absolute
+ * residuals): a one-off step up, not a leak. Returns the step's height, or null.
+ */
+function stepExplains(view: MetricView, from: number, fit: TrendFit): number | null {
+  const to = view.t.length;
+  const n = to - from;
+  if (n < 6) return null;
+  const t0 = view.t[to - 1] ?? 0;
+  let linear = 0;
+  for (let i = from; i < to; i++) {
+    const expected = fit.level + (fit.slopePerHour * ((view.t[i] ?? 0) - t0)) / HOUR;
+    linear += Math.abs((view.y[i] ?? 0) - expected);
+  }
+  let best = Infinity;
+  let height = 0;
+  for (let k = from + 2; k <= to - 2; k++) {
+    const left = view.y.slice(from, k);
+    const right = view.y.slice(k, to);
+    const ml = median(left);
+    const mr = median(right);
+    let cost = 0;
+    for (const v of left) cost += Math.abs(v - ml);
+    for (const v of right) cost += Math.abs(v - mr);
+    if (cost < best) {
+      best = cost;
+      height = mr - ml;
+    }
+  }
+  return best < STEP_FIT_SHARE * linear && height > 0 ? height : null;
+}
+
+/** Largest rise over at most `span` consecutive steps; `at` is where the rise ends. */
+function largestRiseWithin(
+  y: readonly number[],
+  from: number,
+  to: number,
+  span: number,
+): { size: number; at: number } {
+  let size = 0;
+  let at = from;
+  for (let i = from + 1; i < to; i++) {
+    for (let k = 1; k <= span && i - k >= from; k++) {
+      const d = (y[i] ?? 0) - (y[i - k] ?? 0);
+      if (d > size) {
+        size = d;
+        at = i;
+      }
+    }
+  }
+  return { size, at };
+}
+
+/** Every third of the suffix rises (a step or a short ramp leaves one flat), by medians. */
+function risesEveryThird(view: MetricView, from: number, fit: TrendFit): boolean {
+  const n = view.t.length - from;
+  const third = Math.floor(n / 3);
+  if (third < 2) return false;
+  const m1 = median(view.y.slice(from, from + third));
+  const m2 = median(view.y.slice(from + third, from + n - third));
+  const m3 = median(view.y.slice(from + n - third));
+  const expected = (fit.slopePerHour * (fit.spanMs / HOUR)) / 3;
+  return m2 - m1 >= MIN_THIRD_SHARE * expected && m3 - m2 >= MIN_THIRD_SHARE * expected;
+}
+
+/** The second half grows clearly slower than the first: growth decelerating into a plateau. */
+function decelerates(view: MetricView, from: number, ctx: TierContext): boolean {
+  const n = view.t.length - from;
+  if (n < 2 * ctx.timing.minBlocks) return false;
+  const mid = from + Math.floor(n / 2);
+  const first = fitTrend(view.t, view.y, from, mid, SLOPE_CONFIDENCE);
+  const second = fitTrend(view.t, view.y, mid, view.t.length, SLOPE_CONFIDENCE);
+  return first.slopePerHour > 0 && second.slopePerHour < MIN_HALF_RATIO * first.slopePerHour;
+}
+
+/**
+ * The rise comes in jumps: one rise over one or two blocks carries a good share of it and stands out
+ * from the block-to-block noise (a smooth leak under GC noise has many small ups and downs instead).
+ */
+function growsInJumps(y: readonly number[], from: number, to: number, rise: number): boolean {
+  const diffs: number[] = [];
+  for (let i = from + 1; i < to; i++) diffs.push((y[i] ?? 0) - (y[i - 1] ?? 0));
+  const noise = robustScale(diffs);
+  const jump = largestRiseWithin(y, from, to, 2).size;
+  return jump > JUMPY_SHARE * rise && jump > JUMP_NOISE_FACTOR * noise;
+}
+
+/**
+ * Growth that began soon after the start may be a warm-up: an exponential approach to a plateau with
+ * a time constant up to the ramp time, whose second half over a span L rises at most e^(−L/2R) as
+ * fast as its first. Ruled out when the second half's slope is significantly above that share.
+ */
+function ruledOutWarmup(view: MetricView, from: number, rampMs: number, ctx: TierContext): boolean {
+  const to = view.t.length;
+  const n = to - from;
+  if (n < ctx.timing.minBlocks) return false;
+  const mid = from + Math.floor(n / 2);
+  const first = fitTrend(view.t, view.y, from, mid, SLOPE_CONFIDENCE);
+  const second = fitTrend(view.t, view.y, mid, to, SLOPE_CONFIDENCE);
+  if (first.slopePerHour <= 0) return false;
+  const spanMs = (view.t[to - 1] ?? 0) - (view.t[from] ?? 0);
+  const rho = Math.exp(-spanMs / (2 * rampMs));
+  const z90 = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
+  const se = (f: TrendFit): number => (f.slopeHighPerHour - f.slopeLowPerHour) / (2 * z90);
+  const sd = Math.sqrt(se(second) ** 2 + (rho * se(first)) ** 2);
+  if (!(sd > 0)) return false;
+  return (second.slopePerHour - rho * first.slopePerHour) / sd > normalQuantile(1 - WARMUP_TEST_ALPHA_FACTOR * ctx.preset.alpha);
+}
+
+/** Distinct suffix lengths in blocks, shortest first. */
+function spanBlocks(ctx: TierContext): number[] {
+  const { windowBlocks, minBlocks } = ctx.timing;
+  return [...new Set(SPAN_SHARES.map((s) => Math.max(minBlocks, Math.round(s * windowBlocks))))];
+}
+
+export function evaluateFastTier(
+  view: MetricView,
+  buckets: MetricView,
+  segmentStart: number,
+  ctx: TierContext,
+): FastTierResult {
+  const { timing, config } = ctx;
+  const n = view.t.length;
+  const last = view.t[n - 1] ?? 0;
+  const windowFit = fitTrend(view.t, view.y, 0, n, SLOPE_CONFIDENCE);
+  const blocksPerBucket = Math.max(1, Math.round(timing.bucketMs / timing.blockMs));
+  const floor = floorLevel(view, buckets, blocksPerBucket, last - config.cycleMs);
+  const reference = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : windowFit.median;
+  let best: { fit: TrendFit; from: number; reason: string } | null = null;
+  let lastFailure = "";
+  for (const blocks of spanBlocks(ctx)) {
+    const from = firstIndexFrom(view, last - (blocks - 0.5) * ctx.blockMs);
+    if (n - from < Math.max(timing.minBlocks, 0.7 * blocks)) {
+      if (from === 0) break;
+      continue;
+    }
+    if (from !== 0 && quickGrowthP(view.y, from, n) >= ctx.preset.alpha) {
+      lastFailure = `no significant growth over the last ${formatDuration(last - (view.t[from] ?? last) + ctx.blockMs)}`;
+      continue;
+    }
+    const fit = from === 0 ? windowFit : fitTrend(view.t, view.y, from, n, SLOPE_CONFIDENCE);
+    const check = checkSuffix(view, from, fit, reference, ctx);
+    if (check.passes) best = { fit, from, reason: check.reason };
+    else lastFailure = check.reason;
+    if (from === 0) break;
+  }
+  if (best === null) {
+    return {
+      confirmed: false,
+      growing: false,
+      fit: windowFit,
+      windowFit,
+      growingForMs: 0,
+      reference,
+      reasons: [lastFailure],
+    };
+  }
+
+  const { fit, from } = best;
+  const growingForMs = fit.spanMs + ctx.blockMs;
+  const reasons = [best.reason];
+  const pending = (why: string): FastTierResult => ({
+    confirmed: false,
+    growing: true,
+    fit,
+    windowFit,
+    growingForMs,
+    reference,
+    reasons: [...reasons, why],
+  });
+  const recentFrom = firstIndexFrom(view, last - (timing.minBlocks - 0.5) * ctx.blockMs);
+  const recent = fitTrend(view.t, view.y, recentFrom, n, SLOPE_CONFIDENCE);
+  if (recent.slopePerHour < 0.25 * fit.slopePerHour && recent.pGrowth > 0.05) {
+    return pending(`growth stopped in the last ${formatDuration(recent.spanMs + ctx.blockMs)}`);
+  }
+  if (decelerates(view, from, ctx)) return pending("growth is slowing down, like a cache filling up");
+  if (!risesEveryThird(view, from, fit))
+    return pending("the rise is not spread over the whole period (a step or a short ramp)");
+
+  const rampMs = timing.rampMs * ctx.preset.spanFactor;
+  const rise = fit.slopePerHour * (growingForMs / HOUR);
+  const growthStart = view.t[from] ?? last;
+  const inJumps = largestJump(view.y, from, n).size > JUMPY_SHARE * rise;
+  // Growth that began soon after the start may still be warm-up.
+  const young = growthStart - segmentStart < config.warmupMs + rampMs;
+  const history = historyBefore(
+    view,
+    buckets,
+    blocksPerBucket,
+    timing.bucketMs,
+    growthStart,
+    Math.max(segmentStart + config.warmupMs, last - config.cycleMs),
+  );
+  const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, ctx);
+  if (breakout !== null) return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons: [...reasons, breakout] };
+
+  // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
+  // growth in jumps (traffic bursts that hold and release) or after swings as large needs twice that.
+  const bumpy = history !== null && history.fallBack >= MAX_FALL_BACK_SHARE * rise;
+  if (young && !inJumps && growingForMs >= rampMs && ruledOutWarmup(view, from, rampMs, ctx)) {
+    return {
+      confirmed: true,
+      growing: true,
+      fit,
+      windowFit,
+      growingForMs,
+      reference,
+      reasons: [...reasons, "it keeps its pace: a warm-up would have slowed down by now"],
+    };
+  }
+  const requiredMs = inJumps || bumpy || young ? 2 * rampMs : rampMs;
+  if (growingForMs < requiredMs) {
+    const why = young
+      ? `growth began soon after the start and may still be warm-up: it must last ${formatDuration(requiredMs)}`
+      : inJumps
+        ? `it grows in jumps, like traffic bursts that may still release: growth must last ${formatDuration(requiredMs)}`
+        : bumpy
+          ? `the heap swung this much before: growth must last ${formatDuration(requiredMs)}`
+          : `waiting until it has grown for ${formatDuration(requiredMs)}: a healthy ramp can climb that long and fall back`;
+    return pending(why);
+  }
+  return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons };
+}
+
+/**
+ * Growth that has lifted the heap well above the envelope of a history at least one ramp long: above
+ * its highest level by more than the history's own largest excursion. A healthy ramp stays inside what
+ * the series has shown before; a leak leaves it.
+ */
+function breakoutReason(fit: TrendFit, history: History | null, rampMs: number, ctx: TierContext): string | null {
+  if (history === null || history.spanMs < rampMs) return null;
+  const excursion = Math.max(history.max - history.median, 3 * history.scale);
+  const above = fit.level - history.max;
+  if (above < excursion) return null;
+  const what = ctx.kind === "heap" ? formatBytes(above) : `${Math.round(above)} goroutines`;
+  return `${what} above the highest level of the last ${formatDuration(history.spanMs)}, more than its largest swing`;
+}

@@ -1,0 +1,194 @@
+// The detector's one entry point: fold a sample into a container's state and say what it shows.
+// Deterministic: the same samples and config give the same assessments, with no clock and no I/O.
+import { assessMetric } from "./assess.ts";
+import { summarizeSegment } from "./carry.ts";
+import { sensitivityPresets, type DetectorConfig } from "./config.ts";
+import { evaluateCycleTier, type CycleTierResult } from "./cycle-tier.ts";
+import { InvalidSampleError } from "./errors.ts";
+import { addSample, blockMs, bucketMs, referenceLevel, startSegment } from "./ingest.ts";
+import { metricView, type MetricKind } from "./metric-view.ts";
+import type { CarriedEvidence, SeriesState } from "./series-state.ts";
+import { evaluateSustainedTier, type SustainedTierResult } from "./sustained-tier.ts";
+import type { TierContext } from "./tier-context.ts";
+import { timingOf } from "./timing.ts";
+import type { Assessment, MetricAssessment, Sample } from "./types.ts";
+
+/** A drop below this share of the recent level, confirmed by the next sample, starts a new segment. */
+const DROP_SHARE = 0.5;
+
+/**
+ * The cycle tier changes only when a bucket closes; this memo (keyed by the state object, invisible
+ * in results) spares refitting it on every block.
+ */
+const cycleMemo = new WeakMap<
+  SeriesState,
+  Map<string, { key: string; result: CycleTierResult | SustainedTierResult }>
+>();
+
+function memoKey(state: SeriesState): string {
+  const buckets = state.buckets;
+  return `${state.segmentStart ?? 0}:${buckets.t.length}:${buckets.t[buckets.t.length - 1] ?? 0}`;
+}
+
+function memoized<T extends CycleTierResult | SustainedTierResult>(
+  state: SeriesState,
+  name: string,
+  compute: () => T,
+): T {
+  let memo = cycleMemo.get(state);
+  if (memo === undefined) {
+    memo = new Map();
+    cycleMemo.set(state, memo);
+  }
+  const key = memoKey(state);
+  const hit = memo.get(name);
+  if (hit?.key === key) return hit.result as T;
+  const result = compute();
+  memo.set(name, { key, result });
+  return result;
+}
+
+function sustainedFor(state: SeriesState, kind: MetricKind, ctx: TierContext): SustainedTierResult {
+  return memoized(state, `sustained:${kind}`, () =>
+    evaluateSustainedTier(metricView(state.buckets, kind), ctx),
+  );
+}
+
+function validate(sample: Sample): void {
+  if (!Number.isFinite(sample.t))
+    throw new InvalidSampleError(`sample time ${sample.t} is not a finite number`);
+  if (!Number.isFinite(sample.heapInuseBytes) || sample.heapInuseBytes < 0) {
+    throw new InvalidSampleError(
+      `heap in-use ${sample.heapInuseBytes} at ${sample.t} is not a non-negative number`,
+    );
+  }
+  if (sample.goroutines !== undefined && (!Number.isFinite(sample.goroutines) || sample.goroutines < 0)) {
+    throw new InvalidSampleError(
+      `goroutine count ${sample.goroutines} at ${sample.t} is not a non-negative number`,
+    );
+  }
+}
+
+function context(config: DetectorConfig, kind: MetricKind): TierContext {
+  return {
+    config,
+    preset: sensitivityPresets[config.sensitivity],
+    kind,
+    minAbsPerHour: kind === "heap" ? config.minGrowthBytesPerHour : config.minGoroutineGrowthPerHour,
+    blockMs: blockMs(config),
+    timing: timingOf(config),
+  };
+}
+
+function endSegment(
+  state: SeriesState,
+  at: number,
+  cause: CarriedEvidence["cause"],
+  config: DetectorConfig,
+): void {
+  if (state.segmentStart === null) return;
+  const heap = summarizeSegment(
+    metricView(state.buckets, "heap"),
+    metricView(state.blocks, "heap"),
+    state.heap,
+    at,
+    cause,
+    context(config, "heap"),
+  );
+  const goroutines = summarizeSegment(
+    metricView(state.buckets, "goroutines"),
+    metricView(state.blocks, "goroutines"),
+    state.goroutines,
+    at,
+    cause === "oom" ? "restart" : cause,
+    context(config, "goroutines"),
+  );
+  state.carriedHeap = heap;
+  state.carriedGoroutines = goroutines;
+  state.oomGrowthStreak = cause === "oom" && heap.grew ? state.oomGrowthStreak + 1 : 0;
+}
+
+function cycleFor(
+  state: SeriesState,
+  kind: MetricKind,
+  config: DetectorConfig,
+  ctx: TierContext,
+): CycleTierResult {
+  return memoized(state, `cycle:${kind}`, () =>
+    evaluateCycleTier(metricView(state.buckets, kind), bucketMs(config), ctx),
+  );
+}
+
+function evaluate(state: SeriesState, now: number, config: DetectorConfig): Assessment {
+  const segmentStart = state.segmentStart ?? now;
+  const assessOne = (kind: MetricKind): MetricAssessment => {
+    const ctx = context(config, kind);
+    const view = metricView(state.blocks, kind);
+    const hasData =
+      kind === "heap" ||
+      view.t.length > 0 ||
+      state.open.goroutines.some((g) => g !== null) ||
+      state.buckets.goroutines.some((g) => g !== null);
+    const memory = kind === "heap" ? state.heap : state.goroutines;
+    const { assessment, memory: next } = assessMetric(
+      {
+        view,
+        buckets: metricView(state.buckets, kind),
+        cycle: () => cycleFor(state, kind, config, ctx),
+        sustained: () => sustainedFor(state, kind, ctx),
+        memory,
+        carried: kind === "heap" ? state.carriedHeap : state.carriedGoroutines,
+        oomGrowthStreak: kind === "heap" ? state.oomGrowthStreak : 0,
+        now,
+        warmupEndsAt: segmentStart + config.warmupMs,
+        ceiling: kind === "heap" ? (config.heapCeilingBytes ?? null) : null,
+        hasData,
+      },
+      ctx,
+    );
+    if (kind === "heap") state.heap = next;
+    else state.goroutines = next;
+    return assessment;
+  };
+  const assessment = { t: now, heap: assessOne("heap"), goroutines: assessOne("goroutines") };
+  state.last = assessment;
+  return assessment;
+}
+
+/**
+ * Folds one sample into `state` (updated in place) and returns the current assessment. Samples at or
+ * before the last one seen are ignored. Verdicts are re-evaluated each time a block of three sample
+ * intervals closes, and at restarts.
+ */
+export function observe(state: SeriesState, sample: Sample, config: DetectorConfig): Assessment {
+  validate(sample);
+  if (state.lastT !== null && sample.t <= state.lastT)
+    return state.last ?? evaluate(state, state.lastT, config);
+  state.lastT = sample.t;
+  const point = { t: sample.t, heap: sample.heapInuseBytes, goroutines: sample.goroutines ?? null };
+
+  if (sample.restart === true || state.segmentStart === null) {
+    endSegment(state, sample.t, sample.oomKilled === true ? "oom" : "restart", config);
+    startSegment(state, sample.t);
+    addSample(state, point, config);
+    return evaluate(state, sample.t, config);
+  }
+
+  const reference = referenceLevel(state);
+  if (reference !== null && point.heap < DROP_SHARE * reference) {
+    if (state.low === null) {
+      // Hold it: one low sample is a glitch, two in a row are a drop.
+      state.low = point;
+      return state.last ?? evaluate(state, sample.t, config);
+    }
+    const low = state.low;
+    endSegment(state, low.t, "drop", config);
+    startSegment(state, low.t);
+    addSample(state, low, config);
+    addSample(state, point, config);
+    return evaluate(state, sample.t, config);
+  }
+  state.low = null;
+  const closed = addSample(state, point, config);
+  return closed || state.last === null ? evaluate(state, sample.t, config) : state.last;
+}

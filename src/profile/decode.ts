@@ -1,0 +1,535 @@
+// A purpose-built profile.proto decoder: one pass over the message into typed arrays, then
+// ids resolved to table positions. Reads only what the summaries need (no mappings, no
+// comments) and, with stacks: "leaf", only the first location of each sample.
+import { MalformedProfileError, ProfileReferenceError } from "./errors.ts";
+import { IdIndex, IdInterner, NO_INDEX } from "./ids.ts";
+import type { LabelTable, LocationTable, Profile, SampleType, StackDepth } from "./profile.ts";
+import { NONE, StringTable } from "./profile.ts";
+import { F64List, ProtoReader, U32List, WIRE_LEN, WIRE_VARINT } from "./proto.ts";
+
+export interface DecodeOptions {
+  /** "leaf" skips all but the first frame of each sample: enough for heap summaries. */
+  readonly stacks?: StackDepth;
+}
+
+// profile.proto field numbers of Profile.
+const F_SAMPLE_TYPE = 1;
+const F_SAMPLE = 2;
+const F_LOCATION = 4;
+const F_FUNCTION = 5;
+const F_STRING = 6;
+const F_TIME = 9;
+const F_DURATION = 10;
+const F_PERIOD_TYPE = 11;
+const F_PERIOD = 12;
+const F_DEFAULT_SAMPLE_TYPE = 14;
+
+const TAG_SAMPLE = (F_SAMPLE << 3) | WIRE_LEN;
+
+// Tags (field << 3 | wire) of Sample's fields, both packed and unpacked encodings.
+const TAG_LOCATION_PACKED = (1 << 3) | WIRE_LEN;
+const TAG_LOCATION_ONE = (1 << 3) | WIRE_VARINT;
+const TAG_VALUE_PACKED = (2 << 3) | WIRE_LEN;
+const TAG_VALUE_ONE = (2 << 3) | WIRE_VARINT;
+const TAG_LABEL = (3 << 3) | WIRE_LEN;
+
+/** How many of each top-level field the message holds: sizes the arrays exactly. */
+interface Counts {
+  samples: number;
+  sampleTypes: number;
+  locations: number;
+  functions: number;
+  strings: number;
+}
+
+class Scan {
+  readonly leafOnly: boolean;
+  readonly ids = new IdInterner();
+  readonly sampleTypes: [number, number][] = [];
+  readonly valuesPerSample: number;
+  periodType: [number, number] | undefined;
+  period = 0;
+  timeNanos = 0;
+  durationNanos = 0;
+  defaultSampleType = 0;
+  /** A sample value was at least 2^53 in magnitude: it is the nearest double, maybe not exact. */
+  inexactValues = false;
+  // samples: values and offsets are sized exactly from the counts
+  sampleCount = 0;
+  readonly values: Float64Array;
+  readonly stackOffsets: Uint32Array;
+  readonly stack: U32List;
+  readonly labelOffsets: U32List;
+  readonly labelKey = new U32List();
+  readonly labelStr = new U32List();
+  readonly labelNum = new F64List();
+  readonly labelUnit = new U32List();
+  // locations
+  readonly locationIds: U32List;
+  readonly addressHi: U32List;
+  readonly addressLo: U32List;
+  readonly lineOffsets: U32List;
+  readonly lineFunction: U32List;
+  readonly lineNumber: F64List;
+  // functions
+  readonly functionIds: U32List;
+  readonly functionName: U32List;
+  readonly functionFile: U32List;
+  readonly strings: U32List;
+
+  constructor(leafOnly: boolean, counts: Counts, messageBytes: number) {
+    this.leafOnly = leafOnly;
+    this.valuesPerSample = counts.sampleTypes;
+    // Every value takes at least a byte of the message: more cannot be a valid profile,
+    // and checking first keeps a hostile message from sizing a huge array.
+    if (counts.samples * counts.sampleTypes > messageBytes) {
+      throw new MalformedProfileError(
+        `${counts.samples} samples of ${counts.sampleTypes} values cannot fit in ${messageBytes} bytes`,
+      );
+    }
+    this.values = new Float64Array(counts.samples * counts.sampleTypes);
+    this.stackOffsets = new Uint32Array(counts.samples + 1);
+    this.stack = new U32List(
+      leafOnly ? counts.samples : Math.min(counts.samples * 8, messageBytes >>> 2) + 16,
+    );
+    this.labelOffsets = new U32List(leafOnly ? 1 : counts.samples + 1);
+    this.labelOffsets.push(0);
+    const locations = counts.locations;
+    this.locationIds = new U32List(locations);
+    this.addressHi = new U32List(locations);
+    this.addressLo = new U32List(locations);
+    this.lineOffsets = new U32List(locations + 1);
+    this.lineOffsets.push(0);
+    this.lineFunction = new U32List(locations * 2);
+    this.lineNumber = new F64List(locations * 2);
+    this.functionIds = new U32List(counts.functions);
+    this.functionName = new U32List(counts.functions);
+    this.functionFile = new U32List(counts.functions);
+    this.strings = new U32List(counts.strings * 2);
+  }
+}
+
+/** Decodes an (already inflated) profile.proto message. Throws ProfileError subclasses only. */
+export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}): Profile {
+  const buf = Buffer.isBuffer(message)
+    ? message
+    : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  if (buf.length > 0xfffffff0) throw new MalformedProfileError("message larger than 4 GiB");
+  const stacks = options.stacks ?? "full";
+  const scan = new Scan(stacks === "leaf", countFields(buf), buf.length);
+  const r = new ProtoReader(buf);
+  const end = buf.length;
+  while (r.pos < end) {
+    if (buf[r.pos] === TAG_SAMPLE) {
+      // Samples are most of the message: skip the generic field dispatch for them.
+      r.pos++;
+      const sampleEnd = r.delimitedEnd();
+      readSample(r, scan, sampleEnd);
+      r.end = end;
+    } else {
+      readProfileField(r, scan);
+    }
+  }
+  return assemble(buf, scan, stacks);
+}
+
+/** A first, cheap pass: counts the top-level fields (skipping their contents). */
+function countFields(buf: Buffer): Counts {
+  const counts: Counts = { samples: 0, sampleTypes: 0, locations: 0, functions: 0, strings: 0 };
+  const r = new ProtoReader(buf);
+  while (r.pos < r.end) {
+    if (buf[r.pos] === TAG_SAMPLE) {
+      counts.samples++;
+      r.pos++;
+      r.pos = r.delimitedEnd();
+      continue;
+    }
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === F_SAMPLE) counts.samples++;
+    else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
+    else if (field === F_LOCATION) counts.locations++;
+    else if (field === F_FUNCTION) counts.functions++;
+    else if (field === F_STRING) counts.strings++;
+    r.skip(tag & 7);
+  }
+  return counts;
+}
+
+function readProfileField(r: ProtoReader, s: Scan): void {
+  const tag = r.tag();
+  const field = tag >>> 3;
+  const wire = tag & 7;
+  switch (field) {
+    case F_SAMPLE: {
+      r.expect(wire, WIRE_LEN, field);
+      const end = r.delimitedEnd();
+      const outer = r.end;
+      readSample(r, s, end);
+      r.end = outer;
+      return;
+    }
+    case F_LOCATION:
+      r.expect(wire, WIRE_LEN, field);
+      {
+        const end = r.delimitedEnd();
+        const outer = r.end;
+        r.end = end;
+        readLocation(r, s);
+        r.end = outer;
+      }
+      return;
+    case F_FUNCTION:
+      r.expect(wire, WIRE_LEN, field);
+      {
+        const end = r.delimitedEnd();
+        const outer = r.end;
+        r.end = end;
+        readFunction(r, s);
+        r.end = outer;
+      }
+      return;
+    case F_STRING: {
+      r.expect(wire, WIRE_LEN, field);
+      const end = r.delimitedEnd();
+      s.strings.push(r.pos);
+      s.strings.push(end);
+      r.pos = end;
+      return;
+    }
+    case F_SAMPLE_TYPE:
+      r.expect(wire, WIRE_LEN, field);
+      s.sampleTypes.push(withinDelimited(r, () => readValueType(r)));
+      return;
+    case F_PERIOD_TYPE:
+      r.expect(wire, WIRE_LEN, field);
+      s.periodType = withinDelimited(r, () => readValueType(r));
+      return;
+    case F_TIME:
+      r.expect(wire, WIRE_VARINT, field);
+      s.timeNanos = r.int64();
+      return;
+    case F_DURATION:
+      r.expect(wire, WIRE_VARINT, field);
+      s.durationNanos = r.int64();
+      return;
+    case F_PERIOD:
+      r.expect(wire, WIRE_VARINT, field);
+      s.period = r.int64();
+      return;
+    case F_DEFAULT_SAMPLE_TYPE:
+      r.expect(wire, WIRE_VARINT, field);
+      s.defaultSampleType = stringIndex(r);
+      return;
+    default:
+      r.skip(wire); // mappings, comments, drop/keep frames, doc_url, unknown fields
+  }
+}
+
+/** Runs fn with the reader confined to the next length-delimited field. */
+function withinDelimited<T>(r: ProtoReader, fn: () => T): T {
+  const end = r.delimitedEnd();
+  const outer = r.end;
+  r.end = end;
+  const result = fn();
+  r.end = outer;
+  return result;
+}
+
+/** A string table index: an int64 on the wire, kept in a Uint32Array here. */
+function stringIndex(r: ProtoReader): number {
+  const start = r.pos;
+  const v = r.int64();
+  if (v < 0 || v > 0xfffffffe) throw new ProfileReferenceError("string", v);
+  if (!Number.isInteger(v)) throw new MalformedProfileError("bad string index", start);
+  return v;
+}
+
+function readValueType(r: ProtoReader): [number, number] {
+  let type = 0;
+  let unit = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WIRE_VARINT)) type = stringIndex(r);
+    else if (tag === ((2 << 3) | WIRE_VARINT)) unit = stringIndex(r);
+    else skipOther(r, tag, 2);
+  }
+  return [type, unit];
+}
+
+/** Skips an unknown field; a known field number with the wrong wire type is malformed. */
+function skipOther(r: ProtoReader, tag: number, knownFields: number): void {
+  if (tag >>> 3 <= knownFields) {
+    throw new MalformedProfileError(`field ${tag >>> 3} has unexpected wire type ${tag & 7}`, r.pos);
+  }
+  r.skip(tag & 7);
+}
+
+/**
+ * The hot loop: one call per sample. Varints of one or two bytes (nearly all of them) are
+ * read inline; longer ones, and anything unusual, go through the reader.
+ */
+function readSample(r: ProtoReader, s: Scan, end: number): void {
+  const buf = r.buf;
+  const values = s.values;
+  const stack = s.stack;
+  const perSample = s.valuesPerSample;
+  const valueStart = s.sampleCount * perSample;
+  let valueAt = valueStart;
+  const stackStart = stack.length;
+  let pos = r.pos;
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    if (tag === TAG_VALUE_PACKED || tag === TAG_LOCATION_PACKED) {
+      r.pos = pos + 1;
+      r.end = end;
+      const fieldEnd = r.delimitedEnd();
+      pos = r.pos;
+      r.end = fieldEnd;
+      if (tag === TAG_VALUE_PACKED) {
+        while (pos < fieldEnd) {
+          if (valueAt - valueStart === perSample) throw valueCountError(s, perSample + 1);
+          const b0 = buf[pos] ?? 0;
+          if (b0 < 0x80) {
+            values[valueAt++] = b0;
+            pos++;
+            continue;
+          }
+          const b1 = pos + 1 < fieldEnd ? (buf[pos + 1] ?? 0x80) : 0x80;
+          if (b1 < 0x80) {
+            values[valueAt++] = (b0 & 0x7f) | (b1 << 7);
+            pos += 2;
+            continue;
+          }
+          r.pos = pos;
+          values[valueAt++] = longValue(r, s);
+          pos = r.pos;
+        }
+      } else if (!s.leafOnly || stack.length === stackStart) {
+        while (pos < fieldEnd) {
+          const b0 = buf[pos] ?? 0;
+          const b1 = pos + 1 < fieldEnd ? (buf[pos + 1] ?? 0x80) : 0x80;
+          let id: number;
+          if (b0 < 0x80) {
+            id = b0;
+            pos++;
+          } else if (b1 < 0x80) {
+            id = (b0 & 0x7f) | (b1 << 7);
+            pos += 2;
+          } else {
+            r.pos = pos;
+            id = s.ids.intern(r.varint());
+            pos = r.pos;
+          }
+          stack.push(id);
+          if (s.leafOnly) break; // the rest of the stack is not needed
+        }
+      }
+      pos = fieldEnd;
+      continue;
+    }
+    r.pos = pos;
+    r.end = end;
+    if (tag === TAG_LOCATION_ONE) {
+      r.pos++;
+      const id = s.ids.intern(r.varint());
+      if (!s.leafOnly || stack.length === stackStart) stack.push(id);
+    } else if (tag === TAG_VALUE_ONE) {
+      r.pos++;
+      if (valueAt - valueStart === perSample) throw valueCountError(s, perSample + 1);
+      values[valueAt++] = longValue(r, s);
+    } else if (tag === TAG_LABEL && !s.leafOnly) {
+      r.pos++;
+      withinDelimited(r, () => {
+        readLabel(r, s);
+      });
+    } else if (tag === TAG_LABEL) {
+      r.pos++;
+      r.pos = r.delimitedEnd();
+    } else {
+      skipOther(r, r.tag(), 3);
+    }
+    pos = r.pos;
+  }
+  if (valueAt - valueStart !== perSample) throw valueCountError(s, valueAt - valueStart);
+  r.pos = pos;
+  s.sampleCount++;
+  s.stackOffsets[s.sampleCount] = stack.length;
+  if (!s.leafOnly) s.labelOffsets.push(s.labelKey.length);
+}
+
+const MAX_EXACT = 2 ** 53;
+
+/** A sample value through the reader, noting when it is too large to be exact. */
+function longValue(r: ProtoReader, s: Scan): number {
+  const v = r.int64();
+  if (v >= MAX_EXACT || v <= -MAX_EXACT) s.inexactValues = true;
+  return v;
+}
+
+function valueCountError(s: Scan, got: number): MalformedProfileError {
+  return new MalformedProfileError(
+    `sample ${s.sampleCount} has ${got}${got > s.valuesPerSample ? " or more" : ""} values for ${s.valuesPerSample} sample types`,
+  );
+}
+
+function readLabel(r: ProtoReader, s: Scan): void {
+  let key = 0;
+  let str = 0;
+  let num = 0;
+  let unit = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WIRE_VARINT)) key = stringIndex(r);
+    else if (tag === ((2 << 3) | WIRE_VARINT)) str = stringIndex(r);
+    else if (tag === ((3 << 3) | WIRE_VARINT)) num = r.int64();
+    else if (tag === ((4 << 3) | WIRE_VARINT)) unit = stringIndex(r);
+    else skipOther(r, tag, 4);
+  }
+  s.labelKey.push(key);
+  s.labelStr.push(str);
+  s.labelNum.push(num);
+  s.labelUnit.push(unit);
+}
+
+function readLocation(r: ProtoReader, s: Scan): void {
+  let id = 0;
+  let hi = 0;
+  let lo = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WIRE_VARINT)) {
+      id = s.ids.intern(r.varint());
+    } else if (tag === ((3 << 3) | WIRE_VARINT)) {
+      r.varintWords();
+      hi = r.hi;
+      lo = r.lo;
+    } else if (tag === ((4 << 3) | WIRE_LEN)) {
+      const end = r.delimitedEnd();
+      const outer = r.end;
+      r.end = end;
+      readLine(r, s);
+      r.end = outer;
+    } else if (tag === ((2 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) {
+      r.skip(WIRE_VARINT); // mapping_id, is_folded
+    } else {
+      skipOther(r, tag, 5);
+    }
+  }
+  s.locationIds.push(id);
+  s.addressHi.push(hi);
+  s.addressLo.push(lo);
+  s.lineOffsets.push(s.lineFunction.length);
+}
+
+function readLine(r: ProtoReader, s: Scan): void {
+  let fn = 0;
+  let line = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WIRE_VARINT)) fn = s.ids.intern(r.varint());
+    else if (tag === ((2 << 3) | WIRE_VARINT)) line = r.int64();
+    else skipOther(r, tag, 3);
+  }
+  s.lineFunction.push(fn); // an interned id until assemble() resolves it
+  s.lineNumber.push(line);
+}
+
+function readFunction(r: ProtoReader, s: Scan): void {
+  let id = 0;
+  let name = 0;
+  let file = 0;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WIRE_VARINT)) id = s.ids.intern(r.varint());
+    else if (tag === ((2 << 3) | WIRE_VARINT)) name = stringIndex(r);
+    else if (tag === ((4 << 3) | WIRE_VARINT)) file = stringIndex(r);
+    else if (tag === ((3 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) r.skip(WIRE_VARINT);
+    else skipOther(r, tag, 5);
+  }
+  s.functionIds.push(id);
+  s.functionName.push(name);
+  s.functionFile.push(file);
+}
+
+function assemble(buf: Buffer, s: Scan, stacks: StackDepth): Profile {
+  const strings = new StringTable(buf, s.strings.view());
+  if (strings.count === 0 || strings.get(0) !== "") {
+    throw new MalformedProfileError("the string table must start with an empty string");
+  }
+  const typeName = (i: number): string => strings.get(i);
+  const sampleTypes: SampleType[] = s.sampleTypes.map(([t, u]) => ({ type: typeName(t), unit: typeName(u) }));
+  const sampleCount = s.sampleCount;
+  const functionName = s.functionName.view();
+  const functionFile = s.functionFile.view();
+  checkStrings(functionName, strings.count);
+  checkStrings(functionFile, strings.count);
+
+  const lineFunction = s.lineFunction.view();
+  resolveIds(lineFunction, new IdIndex(s.functionIds.view(), "function"), "function", true);
+  const stackLocations = s.stack.view();
+  resolveIds(stackLocations, new IdIndex(s.locationIds.view(), "location"), "location", false);
+
+  const locations: LocationTable = {
+    count: s.locationIds.length,
+    addressHi: s.addressHi.view(),
+    addressLo: s.addressLo.view(),
+    lineOffsets: s.lineOffsets.view(),
+    lineFunction,
+    lineNumber: s.lineNumber.view(),
+  };
+  let labels: LabelTable | undefined;
+  if (stacks === "full") {
+    labels = {
+      offsets: s.labelOffsets.view(),
+      key: s.labelKey.view(),
+      str: s.labelStr.view(),
+      num: s.labelNum.view(),
+      unit: s.labelUnit.view(),
+    };
+    checkStrings(labels.key, strings.count);
+    checkStrings(labels.str, strings.count);
+    checkStrings(labels.unit, strings.count);
+  }
+  return {
+    sampleTypes,
+    defaultSampleType: typeName(s.defaultSampleType),
+    periodType: s.periodType && { type: typeName(s.periodType[0]), unit: typeName(s.periodType[1]) },
+    period: s.period,
+    timeNanos: s.timeNanos,
+    durationNanos: s.durationNanos,
+    stacks,
+    sampleCount,
+    values: s.values,
+    stackOffsets: s.stackOffsets,
+    stackLocations,
+    labels,
+    locations,
+    functions: { count: s.functionIds.length, name: functionName, file: functionFile },
+    strings,
+    inexactValues: s.inexactValues,
+  };
+}
+
+function checkStrings(indexes: Uint32Array, count: number): void {
+  for (const i of indexes) if (i >= count) throw new ProfileReferenceError("string", i);
+}
+
+/** Rewrites interned ids into table positions, in place. Id 0 means "none" where allowed. */
+function resolveIds(
+  refs: Uint32Array,
+  index: IdIndex,
+  what: "location" | "function",
+  zeroIsNone: boolean,
+): void {
+  for (let i = 0; i < refs.length; i++) {
+    const id = refs[i] ?? 0;
+    if (id === 0 && zeroIsNone) {
+      refs[i] = NONE;
+      continue;
+    }
+    const at = index.get(id);
+    if (at === NO_INDEX) throw new ProfileReferenceError(what, id);
+    refs[i] = at;
+  }
+}

@@ -1,0 +1,258 @@
+// What grew: new − base over two summaries, ranked by growth, with a one-line headline.
+import type { Frame } from "./frames.ts";
+import { shortFile } from "./frames.ts";
+import type { GoroutineGroup, GoroutineSummary } from "./goroutines.ts";
+import { goroutineGroups } from "./goroutines.ts";
+import type { HeapSummary } from "./heap.ts";
+import { compareStrings, inuseBytes } from "./heap.ts";
+import { formatRelative, formatSignedBytes, formatSignedCount } from "./format.ts";
+import type { Granularity } from "./top.ts";
+
+export const DEFAULT_DIFF_ROWS = 10;
+
+export interface DiffOptions {
+  /** Rank sites by function + line (default) or by function. */
+  readonly by?: Granularity;
+  /** How many rows to keep (default 10). */
+  readonly top?: number;
+}
+
+export interface HeapDiffRow {
+  readonly function: string;
+  /** "" and 0 when diffing by function. */
+  readonly file: string;
+  readonly line: number;
+  readonly baseBytes: number;
+  readonly newBytes: number;
+  readonly deltaBytes: number;
+  /** deltaBytes / baseBytes; null when the site is not in the base summary. */
+  readonly relative: number | null;
+  readonly baseObjects: number;
+  readonly newObjects: number;
+  readonly deltaObjects: number;
+  readonly inBase: boolean;
+}
+
+export interface Delta {
+  readonly base: number;
+  readonly new: number;
+  readonly delta: number;
+  /** delta / base, null when base is 0. */
+  readonly relative: number | null;
+}
+
+export interface HeapDiff {
+  readonly kind: "heap-diff";
+  readonly by: Granularity;
+  /** In-use bytes of the whole profile. */
+  readonly inuseBytes: Delta;
+  /** Growing sites, largest growth first (at most `top`). */
+  readonly rows: readonly HeapDiffRow[];
+  /** A base summary that dropped sites (its `other`) makes "not in base" approximate. */
+  readonly baseTruncated: boolean;
+  readonly headline: string;
+}
+
+function delta(base: number, next: number): Delta {
+  return { base, new: next, delta: next - base, relative: base === 0 ? null : (next - base) / base };
+}
+
+/** A summary's sites by key (rolled up to functions when asked): the first site and the sums. */
+interface Sums {
+  readonly site: number;
+  bytes: number;
+  objects: number;
+}
+
+/** (function, file, line) → sums; names are ids from an interner shared by both summaries. */
+type SiteIndex = Map<number | string, Sums>;
+
+const NAME_SPAN = 0x8000; // 2^15 names, 2^22 lines: the three fit one double exactly
+const LINE_SPAN = 0x400000;
+
+/** One number for a site while its parts fit a double exactly (always, for bounded summaries). */
+function siteKey(fn: number, file: number, line: number): number | string {
+  return fn < NAME_SPAN && file < NAME_SPAN && line >= 0 && line < LINE_SPAN && Number.isInteger(line)
+    ? (fn * NAME_SPAN + file) * LINE_SPAN + line
+    : `${fn}:${file}:${line}`;
+}
+
+class Interner {
+  private readonly ids = new Map<string, number>();
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+}
+
+/** Indexes a summary's sites without building a string key per site. */
+function indexSites(s: HeapSummary, by: Granularity, names: Interner): SiteIndex {
+  const ids = s.strings.map((x) => names.id(x));
+  const index: SiteIndex = new Map();
+  const { function: fn, file, line, bytes, objects } = s.sites;
+  for (let i = 0; i < bytes.length; i++) {
+    const fnId = ids[fn[i] ?? -1] ?? 0;
+    const key = by === "function" ? fnId : siteKey(fnId, ids[file[i] ?? -1] ?? 0, line[i] ?? 0);
+    const had = index.get(key);
+    if (had === undefined) index.set(key, { site: i, bytes: bytes[i] ?? 0, objects: objects[i] ?? 0 });
+    else {
+      had.bytes += bytes[i] ?? 0;
+      had.objects += objects[i] ?? 0;
+    }
+  }
+  return index;
+}
+
+interface Growth {
+  readonly now: Sums;
+  readonly was: Sums | undefined;
+  readonly delta: number;
+}
+
+/** Sites of `next` that grew since `base`, by in-use bytes. */
+export function diffHeap(base: HeapSummary, next: HeapSummary, options: DiffOptions = {}): HeapDiff {
+  const by = options.by ?? "line";
+  const limit = options.top ?? DEFAULT_DIFF_ROWS;
+  const names = new Interner();
+  const before = indexSites(base, by, names);
+  const str = (i: number | undefined): string => next.strings[i ?? -1] ?? "";
+  const fnName = (g: Growth): string => str(next.sites.function[g.now.site]);
+  const fileName = (g: Growth): string => (by === "function" ? "" : str(next.sites.file[g.now.site]));
+  const lineOf = (g: Growth): number => (by === "function" ? 0 : (next.sites.line[g.now.site] ?? 0));
+  const order = (a: Growth, b: Growth): number =>
+    b.delta - a.delta ||
+    compareStrings(fnName(a), fnName(b)) ||
+    compareStrings(fileName(a), fileName(b)) ||
+    lineOf(a) - lineOf(b);
+  // The top `limit` by growth, kept sorted as we go: no sort of every site.
+  const top: Growth[] = [];
+  const all = limit > 64; // for long lists a final sort beats insertion
+  const visit = (key: number | string, site: number, bytes: number, objects: number): void => {
+    const was = before.get(key);
+    const d = bytes - (was?.bytes ?? 0);
+    if (d <= 0) return;
+    const g = { now: { site, bytes, objects }, was, delta: d };
+    if (all) {
+      top.push(g);
+      return;
+    }
+    const last = top[top.length - 1];
+    if (top.length >= limit && last !== undefined && order(g, last) >= 0) return;
+    let at = top.length;
+    while (at > 0 && order(g, top[at - 1] ?? g) < 0) at--;
+    top.splice(at, 0, g);
+    if (top.length > limit) top.pop();
+  };
+  if (by === "line") {
+    // Sites are unique by function, file and line: no need to index the new summary.
+    const ids = next.strings.map((x) => names.id(x));
+    const { function: fn, file, line, bytes, objects } = next.sites;
+    for (let i = 0; i < bytes.length; i++) {
+      const key = siteKey(ids[fn[i] ?? -1] ?? 0, ids[file[i] ?? -1] ?? 0, line[i] ?? 0);
+      visit(key, i, bytes[i] ?? 0, objects[i] ?? 0);
+    }
+  } else {
+    for (const [key, now] of indexSites(next, by, names)) visit(key, now.site, now.bytes, now.objects);
+  }
+  if (all) {
+    top.sort(order);
+    top.length = Math.min(top.length, limit);
+  }
+  const rows = top.map((g): HeapDiffRow => {
+    const baseBytes = g.was?.bytes ?? 0;
+    return {
+      function: fnName(g),
+      file: fileName(g),
+      line: lineOf(g),
+      baseBytes,
+      newBytes: g.now.bytes,
+      deltaBytes: g.delta,
+      relative: g.was === undefined || baseBytes === 0 ? null : g.delta / baseBytes,
+      baseObjects: g.was?.objects ?? 0,
+      newObjects: g.now.objects,
+      deltaObjects: g.now.objects - (g.was?.objects ?? 0),
+      inBase: g.was !== undefined,
+    };
+  });
+  const total = delta(inuseBytes(base), inuseBytes(next));
+  return {
+    kind: "heap-diff",
+    by,
+    inuseBytes: total,
+    rows,
+    baseTruncated: base.other.sites > 0,
+    headline: heapHeadline(rows[0], total),
+  };
+}
+
+/** `main.(*cache).put (cache.go:42) +38.2 MiB in-use (+61%)`. */
+function heapHeadline(top: HeapDiffRow | undefined, total: Delta): string {
+  if (top === undefined) return `no allocation site grew (in-use ${formatSignedBytes(total.delta)} in total)`;
+  const rel = top.relative === null ? "not in base" : formatRelative(top.relative);
+  return `${siteName(top)} ${formatSignedBytes(top.deltaBytes)} in-use (${rel})`;
+}
+
+/** "fn (file.go:42)", or "fn" when there is no file (by function, unsymbolized). */
+export function siteName(s: Pick<Frame, "function" | "file" | "line">): string {
+  return s.file === "" ? s.function : `${s.function} (${shortFile(s.file)}:${s.line})`;
+}
+
+export interface GoroutineDiffRow extends Omit<GoroutineGroup, "count"> {
+  readonly baseCount: number;
+  readonly newCount: number;
+  readonly delta: number;
+  readonly relative: number | null;
+}
+
+export interface GoroutineDiff {
+  readonly kind: "goroutine-diff";
+  readonly total: Delta;
+  readonly rows: readonly GoroutineDiffRow[];
+  readonly headline: string;
+}
+
+/** Blocking sites whose goroutine count grew. */
+export function diffGoroutines(
+  base: GoroutineSummary,
+  next: GoroutineSummary,
+  options: Pick<DiffOptions, "top"> = {},
+): GoroutineDiff {
+  const key = (g: GoroutineGroup): string => `${g.function}\u0000${g.file}\u0000${g.line}\u0000${g.state}`;
+  const before = new Map(goroutineGroups(base).map((g) => [key(g), g.count]));
+  const rows: GoroutineDiffRow[] = [];
+  for (const g of goroutineGroups(next)) {
+    const was = before.get(key(g));
+    const d = g.count - (was ?? 0);
+    if (d <= 0) continue;
+    const { count, ...site } = g;
+    rows.push({
+      ...site,
+      baseCount: was ?? 0,
+      newCount: count,
+      delta: d,
+      relative: was === undefined ? null : d / was,
+    });
+  }
+  rows.sort((a, b) => b.delta - a.delta || compareStrings(a.function, b.function) || a.line - b.line);
+  rows.length = Math.min(rows.length, options.top ?? DEFAULT_DIFF_ROWS);
+  const total = delta(base.total, next.total);
+  const top = rows[0];
+  const headline =
+    top === undefined
+      ? `no blocking site gained goroutines (${formatSignedCount(total.delta)} in total)`
+      : goroutineHeadline(top);
+  return { kind: "goroutine-diff", total, rows, headline };
+}
+
+/** `main.worker (leak.go:31) +400 goroutines in chan receive (+3333%)`. */
+function goroutineHeadline(top: GoroutineDiffRow): string {
+  const rel = top.relative === null ? "not in base" : formatRelative(top.relative);
+  const count = `${formatSignedCount(top.delta)} goroutines`;
+  if (top.state === "no stack") return `${count} with no stack (${rel})`;
+  const state = top.state === "running" || top.state === "parked" ? top.state : `in ${top.state}`;
+  return `${siteName(top)} ${count} ${state} (${rel})`;
+}

@@ -1,0 +1,231 @@
+import { describe, expect, it } from "vitest";
+import {
+  createSeriesState,
+  defaultDetectorConfig,
+  InvalidDetectorConfigError,
+  InvalidSampleError,
+  InvalidSeriesStateError,
+  observe,
+  resolveDetectorConfig,
+  restoreSeriesState,
+  serializeSeriesState,
+  type Assessment,
+  type Sample,
+} from "../../../src/detect/index.ts";
+import { HOUR, MIB, MINUTE, noise, series, START } from "./series.ts";
+
+function replay(samples: readonly Sample[], overrides = {}): Assessment[] {
+  const config = resolveDetectorConfig(overrides);
+  const state = createSeriesState();
+  return samples.map((s) => observe(state, s, config));
+}
+
+function firstLeaking(assessments: readonly Assessment[]): Assessment | undefined {
+  return assessments.find((a) => a.heap.verdict === "Leaking");
+}
+
+const base = 200 * MIB;
+
+describe("defaults and config", () => {
+  it("exports one set of defaults", () => {
+    expect(defaultDetectorConfig).toMatchObject({
+      windowMs: 2 * HOUR,
+      warmupMs: 10 * MINUTE,
+      sensitivity: "Medium",
+      cycleMs: 24 * HOUR,
+    });
+  });
+
+  it("rejects impossible settings with a typed error", () => {
+    expect(() => resolveDetectorConfig({ windowMs: -1 })).toThrow(InvalidDetectorConfigError);
+    expect(() => resolveDetectorConfig({ cycleMs: HOUR })).toThrow(/cycleMs/);
+    expect(() => resolveDetectorConfig({ heapCeilingBytes: 0 })).toThrow(/heapCeilingBytes/);
+  });
+});
+
+describe("verdicts on clear cases", () => {
+  it("collects during warm-up, then calls a flat series Healthy and never Leaking", () => {
+    const out = replay(series(24, () => base, 0.03));
+    expect(out[5]?.heap.verdict).toBe("Collecting");
+    expect(out[5]?.heap.reasons.join(" ")).toMatch(/warming up/);
+    expect(out.at(-1)?.heap.verdict).toBe("Healthy");
+    expect(firstLeaking(out)).toBeUndefined();
+  });
+
+  it("calls a fast linear leak within two and a half hours, with its slope and time to the ceiling", () => {
+    const rate = 0.3 * base; // 30%/h
+    const ceiling = 4 * base;
+    const out = replay(
+      series(6, (m) => base + (rate * m) / 60, 0.01),
+      { heapCeilingBytes: ceiling },
+    );
+    const hit = firstLeaking(out);
+    expect(hit?.heap.tier).toBe("fast");
+    expect((hit?.t ?? Infinity) - START).toBeLessThan(2.5 * HOUR);
+    expect(hit?.heap.slopePerHour).toBeGreaterThan(0.8 * rate);
+    expect(hit?.heap.slopePerHour).toBeLessThan(1.2 * rate);
+    expect(hit?.heap.confidence).toBeGreaterThan(0.99);
+    const level = hit?.heap.level ?? 0;
+    const expected = ((ceiling - level) / (hit?.heap.slopePerHour ?? 1)) * HOUR;
+    expect(hit?.heap.timeToCeilingMs).toBeCloseTo(expected, -3);
+    expect(hit?.heap.growingForMs).toBeGreaterThan(HOUR);
+  });
+
+  it("calls a slow leak (3%/h) only after a sustained stretch, naming the tier", () => {
+    const out = replay(series(40, (m) => base * (1 + (0.03 * m) / 60), 0.02));
+    const hit = firstLeaking(out);
+    expect(hit).toBeDefined();
+    expect(["sustained", "cycle"]).toContain(hit?.heap.tier);
+    expect((hit?.t ?? 0) - START).toBeGreaterThan(12 * HOUR);
+  });
+
+  it("does not call a one-off step up a leak", () => {
+    const out = replay(
+      series(
+        24,
+        (m) => (m < 6 * 60 ? base : m < 6 * 60 + 5 ? base * (1 + 0.1 * (m - 360)) : 1.5 * base),
+        0.02,
+      ),
+    );
+    expect(firstLeaking(out)).toBeUndefined();
+  });
+
+  it("does not call a sawtooth a leak", () => {
+    const out = replay(series(24, (m) => base * (1 + 0.5 * ((m % 40) / 40)), 0.02));
+    expect(firstLeaking(out)).toBeUndefined();
+  });
+
+  it("does not call warm-up that settles into a plateau a leak", () => {
+    const out = replay(series(24, (m) => base * (1 - 0.6 * Math.exp(-m / 30)), 0.02));
+    expect(firstLeaking(out)).toBeUndefined();
+  });
+
+  it("does not call a ±30% daily load cycle a leak", () => {
+    const out = replay(series(48, (m) => base * (1 + 0.3 * Math.sin((2 * Math.PI * m) / (24 * 60))), 0.02));
+    expect(firstLeaking(out)).toBeUndefined();
+    expect(out.at(-1)?.heap.reasons.join(" ")).toMatch(/load cycle/);
+  });
+});
+
+describe("robustness", () => {
+  it("a single GC spike changes no verdict", () => {
+    const clean = series(8, (m) => base * (1 + (0.2 * m) / 60), 0.01);
+    const spiked = clean.map((s, i) => (i === 200 ? { ...s, heapInuseBytes: s.heapInuseBytes * 3 } : s));
+    const low = clean.map((s, i) =>
+      i === 300 ? { ...s, heapInuseBytes: Math.round(s.heapInuseBytes * 0.2) } : s,
+    );
+    const verdicts = (out: Assessment[]): string[] => out.map((a) => a.heap.verdict);
+    expect(verdicts(replay(spiked))).toEqual(verdicts(replay(clean)));
+    expect(verdicts(replay(low))).toEqual(verdicts(replay(clean)));
+  });
+
+  it("is deterministic", () => {
+    const samples = series(10, (m) => base * (1 + (0.15 * m) / 60), 0.05, 9);
+    expect(replay(samples)).toEqual(replay(samples));
+  });
+
+  it("ignores samples at or before the last one", () => {
+    const config = resolveDetectorConfig();
+    const state = createSeriesState();
+    const first = observe(state, { t: START, heapInuseBytes: 10 }, config);
+    expect(observe(state, { t: START, heapInuseBytes: 99 }, config)).toBe(first);
+  });
+
+  it("rejects invalid samples with a typed error", () => {
+    const config = resolveDetectorConfig();
+    expect(() => observe(createSeriesState(), { t: Number.NaN, heapInuseBytes: 1 }, config)).toThrow(
+      InvalidSampleError,
+    );
+    expect(() => observe(createSeriesState(), { t: 1, heapInuseBytes: -1 }, config)).toThrow(
+      InvalidSampleError,
+    );
+  });
+});
+
+describe("state", () => {
+  it("survives a save and restore mid-stream with identical results", () => {
+    const samples = series(30, (m) => base * (1 + (0.05 * m) / 60 + 0.1 * Math.sin(m / 50)), 0.03, 4);
+    const config = resolveDetectorConfig();
+    const straight = createSeriesState();
+    const expected = samples.map((s) => observe(straight, s, config));
+    let state = createSeriesState();
+    const got = samples.map((s, i) => {
+      if (i % 500 === 0) state = restoreSeriesState(serializeSeriesState(state));
+      return observe(state, s, config);
+    });
+    expect(got).toEqual(expected);
+  });
+
+  it("stays bounded: under 12 KB of JSON after three days", () => {
+    const config = resolveDetectorConfig();
+    const state = createSeriesState();
+    for (const s of series(72, (m) => base * (1 + 0.2 * Math.sin(m / 100)), 0.02)) observe(state, s, config);
+    expect(serializeSeriesState(state).length).toBeLessThan(12_000);
+    expect(state.blocks.t.length).toBeLessThanOrEqual(40);
+    expect(state.buckets.t.length).toBeLessThanOrEqual(2 * 96 + 1);
+  });
+
+  it("refuses malformed persisted state", () => {
+    expect(() => restoreSeriesState("{")).toThrow(InvalidSeriesStateError);
+    expect(() => restoreSeriesState(JSON.stringify({ version: 2 }))).toThrow(/version/);
+  });
+});
+
+describe("restarts and OOM loops", () => {
+  it("starts over after a restart, warming up again", () => {
+    const samples = series(4, () => base, 0.01);
+    const restarted = samples.map((s, i) => (i === 120 ? { ...s, restart: true } : s));
+    const out = replay(restarted);
+    expect(out[121]?.heap.verdict).toBe("Collecting");
+  });
+
+  it("splits at a drop of more than half without a restart marker", () => {
+    const samples = series(4, (m) => (m < 120 ? base : base / 4), 0.01);
+    const out = replay(samples);
+    expect(out[125]?.heap.reasons.join(" ")).toMatch(/warming up/);
+  });
+
+  it("recognises an OOM loop: growth to the limit, killed, the same growth again", () => {
+    const rand = noise(5);
+    const samples: Sample[] = [];
+    let start = 0;
+    let oom = false;
+    for (let m = 0; m < 40 * 60; m++) {
+      const age = m - start;
+      const heap = base * (1 + (0.04 * age) / 60) * (1 + 0.01 * rand());
+      const restart = m > 0 && age === 0;
+      samples.push({
+        t: START + m * MINUTE,
+        heapInuseBytes: Math.round(heap),
+        ...(restart ? { restart: true, ...(oom ? { oomKilled: true } : {}) } : {}),
+      });
+      if (heap > 1.4 * base) {
+        start = m + 1;
+        oom = true;
+      }
+    }
+    const out = replay(samples);
+    const hit = firstLeaking(out);
+    expect(hit).toBeDefined();
+    expect(["oom-loop", "sustained"]).toContain(hit?.heap.tier);
+    expect(out.some((a) => a.heap.tier === "oom-loop")).toBe(true);
+  });
+});
+
+describe("goroutines", () => {
+  it("uses the same machinery for goroutine counts", () => {
+    const samples = series(8, () => base, 0.01).map((s, i) => ({
+      ...s,
+      goroutines: 100 + Math.floor(i / 2),
+    }));
+    const out = replay(samples);
+    expect(out.find((a) => a.goroutines.verdict === "Leaking")?.goroutines.tier).toBe("fast");
+    expect(firstLeaking(out)).toBeUndefined();
+  });
+
+  it("says so when there are no goroutine counts", () => {
+    const out = replay(series(2, () => base, 0.01).map(({ t, heapInuseBytes }) => ({ t, heapInuseBytes })));
+    expect(out.at(-1)?.goroutines.verdict).toBe("Collecting");
+    expect(out.at(-1)?.goroutines.reasons.join(" ")).toMatch(/no goroutines values/);
+  });
+});
