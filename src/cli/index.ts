@@ -5,6 +5,7 @@ import type { Command, CommandIO } from "./command.ts";
 import { UsageError } from "./command.ts";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  demo: { summary: "watch LeakWatch catch a real leak on this machine (npm run demo)", load: async () => (await import("./demo.ts")).demo },
   run: {
     summary: "run the operator (in a cluster, or from a laptop with a kubeconfig)",
     load: async () => (await import("./run.ts")).run,
@@ -18,11 +19,19 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "replay a recorded heap series through the detector",
     load: async () => (await import("./detect.ts")).detect,
   },
+  status: {
+    summary: "per LeakWatch: pods' verdicts, heap, growth, time to limit, last capture",
+    load: async () => (await import("./status.ts")).status,
+  },
+  captures: {
+    summary: "list stored captures, or get one's profiles and report (for go tool pprof)",
+    load: async () => (await import("./captures.ts")).captures,
+  },
 };
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: leakwatch <command> [flags]\n\ncommands:\n${lines.join("\n")}\n`;
+  return `usage: leakwatch <command> [flags]\n\ncommands:\n${lines.join("\n")}\n\nRun leakwatch <command> --help for its flags.\n`;
 }
 
 export async function main(argv: readonly string[], io: CommandIO): Promise<number> {

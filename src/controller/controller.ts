@@ -17,7 +17,8 @@ import type { ControllerConfig } from "./config.ts";
 import { heapCeilingBytes } from "./memory-model.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { PodInformers } from "./pod-informers.ts";
-import { persistIfDue, reconcileLeakWatch } from "./reconciler.ts";
+import { persistIfDue, reconcileLeakWatch, writeStatusNow } from "./reconciler.ts";
+import { RestartCoordinator } from "./restarts.ts";
 import type { LeakWatchRuntime } from "./runtime.ts";
 import { ScrapeScheduler } from "./scheduler.ts";
 import { scrapeErrorKind, sourceFor, type Credentials } from "./source.ts";
@@ -50,6 +51,7 @@ export class Controller {
   private readonly scheduler: ScrapeScheduler;
   private readonly secrets: SecretReader;
   private readonly stateStores = new Map<string, StateStore>();
+  private readonly restarts: RestartCoordinator;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
@@ -70,6 +72,19 @@ export class Controller {
     });
     this.captures = new ConfigMapCaptureStore({ client: this.client, logger: this.logger });
     this.secrets = new SecretReader(this.client);
+    this.restarts = new RestartCoordinator({
+      client: this.client,
+      events: this.events,
+      metrics: this.metrics,
+      logger: this.logger,
+      now: this.now,
+      identity: this.config.identity,
+      persistRecords: async (runtime) => {
+        const lw = this.leakWatch(runtime.key);
+        if (lw === undefined) throw new Error(`LeakWatch ${runtime.key} is gone`);
+        await writeStatusNow(this, runtime, lw, true);
+      },
+    });
     this.queue = new WorkQueue({
       name: "leakwatch",
       concurrency: this.config.reconcileConcurrency,
@@ -304,6 +319,7 @@ export class Controller {
         verdict: result.assessment.heap.verdict,
       });
       await actOnScrape(watch, result, actions);
+      if (settings.action.mode === "Restart") await this.restarts.consider(runtime, watch, result, signal);
       if (changed(before, view)) this.queue.add(runtime.key);
       return undefined;
     } catch (err) {

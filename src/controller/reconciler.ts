@@ -5,6 +5,7 @@ import { resolveSpec } from "../api/defaults.ts";
 import { SpecError } from "../api/errors.ts";
 import type { LeakWatch } from "../api/types.ts";
 import { InvalidDetectorConfigError } from "../detect/index.ts";
+import type { StatusWriteResult } from "../kube/status.ts";
 import { done, requeueAfter, type ReconcileContext, type ReconcileResult } from "../kube/workqueue.ts";
 import type { Controller } from "./controller.ts";
 import { LeakWatchRuntime, parsePersisted } from "./runtime.ts";
@@ -122,6 +123,22 @@ async function writeStatus(
   lw: LeakWatch,
   ctx: ReconcileContext,
 ): Promise<ReconcileResult> {
+  if (ctx.signal.aborted) return done();
+  const result = await writeStatusNow(c, runtime, lw);
+  if (result.result === "deferred") return requeueAfter(Math.min(result.retryAfterMs, RESYNC_MS));
+  return requeueAfter(RESYNC_MS);
+}
+
+/**
+ * Builds and writes the status; `significant` bypasses the rate limit (restart records must be
+ * stored before the restart they describe).
+ */
+export async function writeStatusNow(
+  c: Controller,
+  runtime: LeakWatchRuntime,
+  lw: LeakWatch,
+  significant = false,
+): Promise<StatusWriteResult> {
   const views = [...runtime.targets.values()].map((w) => w.view());
   const status = buildStatus({
     generation: lw.metadata.generation,
@@ -140,10 +157,8 @@ async function writeStatus(
     Leaking: status.leaking ?? 0,
     Failing: status.failing ?? 0,
   });
-  if (ctx.signal.aborted) return done();
-  const result = await c.status.write(runtime.ref, status);
+  const result = await c.status.write(runtime.ref, status, { significant });
   runtime.statusDirty = false;
   if (result.result === "written") c.metrics.apiWrites.inc({ kind: "status" });
-  if (result.result === "deferred") return requeueAfter(Math.min(result.retryAfterMs, RESYNC_MS));
-  return requeueAfter(RESYNC_MS);
+  return result;
 }

@@ -6,7 +6,7 @@
 import { formatDuration, formatPercent, formatRate } from "./format.ts";
 import { firstIndexFrom, type MetricView } from "./metric-view.ts";
 import { median } from "./stats/order.ts";
-import { hourlyMedians } from "./hourly.ts";
+import { binnedMedians } from "./hourly.ts";
 import { huberRegression } from "./stats/robust-regression.ts";
 import { fitTrend, type TrendFit } from "./stats/trend-fit.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
@@ -112,7 +112,7 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
     const step = stepped !== null && stepAt !== null && h >= stepAt ? (c[6] ?? 0) : 0;
     return (y[i] ?? 0) - seasonal - step;
   });
-  const perHour = hourlyMedians(view.t, deseasoned);
+  const perHour = binnedMedians(view.t, deseasoned, cycleMs / 24);
   const fit = fitTrend(perHour.t, perHour.y, 0, perHour.t.length, 0.9);
   const recentFrom = firstIndexFrom({ t: perHour.t, y: perHour.y }, last - cycleMs / 2);
   const recent = fitTrend(perHour.t, perHour.y, recentFrom, perHour.t.length, 0.9);
@@ -140,8 +140,8 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
   }
   if (spanMs >= 2 * cycleMs - bucketMs) {
     const split = firstIndexFrom(view, last - cycleMs);
-    const troughBefore = Math.min(...hourlyMedians(view.t.slice(0, split), view.y.slice(0, split)).y);
-    const troughLast = Math.min(...hourlyMedians(view.t.slice(split), view.y.slice(split)).y);
+    const troughBefore = Math.min(...binnedMedians(view.t.slice(0, split), view.y.slice(0, split), cycleMs / 24).y);
+    const troughLast = Math.min(...binnedMedians(view.t.slice(split), view.y.slice(split), cycleMs / 24).y);
     const expected = fit.slopePerHour * cycleHours;
     if (troughLast - troughBefore < 0.25 * expected) {
       reasons.push("the last cycle's trough is not above the one before");

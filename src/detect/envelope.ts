@@ -8,7 +8,7 @@ import { median, robustScale } from "./stats/order.ts";
 export const MAX_CYCLE_AMPLITUDE = 0.3;
 
 /** Running median of `width` points: the block series at bucket resolution. */
-function runningMedian(y: readonly number[], from: number, to: number, width: number): number[] {
+export function runningMedian(y: readonly number[], from: number, to: number, width: number): number[] {
   const out: number[] = [];
   for (let i = from; i + width <= to; i++) out.push(median(y.slice(i, i + width)));
   if (out.length === 0 && to > from) out.push(median(y.slice(from, to)));
@@ -36,8 +36,12 @@ export function floorLevel(
 export interface History {
   /** How long the history before the growth covers (after warm-up). */
   readonly spanMs: number;
-  /** Highest level seen (bucket resolution). */
+  /** The history at bucket resolution. */
+  readonly t: readonly number[];
+  readonly y: readonly number[];
+  /** Highest level seen (bucket resolution), and when. */
   readonly max: number;
+  readonly maxAt: number;
   readonly median: number;
   /** Largest fall from an earlier high to a later low. */
   readonly fallBack: number;
@@ -58,22 +62,55 @@ export function historyBefore(
   since: number,
 ): History | null {
   const values: number[] = [];
+  const times: number[] = [];
   const firstBlock = blocks.t[0] ?? before;
   for (let i = firstIndexFrom(buckets, since); i < buckets.t.length; i++) {
     const t = buckets.t[i] ?? 0;
     if (t + bucketMs / 2 > Math.min(before, firstBlock)) break;
     values.push(buckets.y[i] ?? 0);
+    times.push(t);
   }
+  // The window's blocks before the growth, as medians of one bucket's worth of blocks.
   const blockTo = firstIndexFrom(blocks, before);
   const width = Math.max(1, Math.min(blocksPerBucket, blockTo));
-  if (blockTo > 0) values.push(...runningMedian(blocks.y, 0, blockTo, width));
+  for (let i = 0; i + width <= blockTo; i += width) {
+    values.push(median(blocks.y.slice(i, i + width)));
+    times.push(((blocks.t[i] ?? 0) + (blocks.t[i + width - 1] ?? 0)) / 2);
+  }
   if (values.length < 2) return null;
   const firstT = Math.max(since, Math.min(buckets.t[firstIndexFrom(buckets, since)] ?? firstBlock, firstBlock));
+  let maxIndex = 0;
+  values.forEach((v, i) => {
+    if (v > (values[maxIndex] ?? v)) maxIndex = i;
+  });
   return {
     spanMs: before - firstT,
-    max: Math.max(...values),
+    t: times,
+    y: values,
+    max: values[maxIndex] ?? 0,
+    maxAt: times[maxIndex] ?? before,
     median: median(values),
     fallBack: largestFallBack(values, 0, values.length),
     scale: robustScale(values),
   };
+}
+
+/**
+ * How much the history's own level changes over `lagMs` vary (robust scale of the changes, per hour):
+ * the slope noise of this series at that time scale — traffic, bursts and load cycles included. Null
+ * when the history holds too few such changes to tell.
+ */
+export function historicSlopeScale(history: History, lagMs: number, minPairs: number): number | null {
+  const slopes: number[] = [];
+  const { t, y } = history;
+  let j = 0;
+  for (let i = 0; i < t.length; i++) {
+    const ti = t[i] ?? 0;
+    while (j < t.length && (t[j] ?? 0) < ti + lagMs * 0.9) j++;
+    if (j >= t.length) break;
+    const dt = (t[j] ?? 0) - ti;
+    if (dt > lagMs * 1.5) continue;
+    slopes.push(((y[j] ?? 0) - (y[i] ?? 0)) / (dt / 3_600_000));
+  }
+  return slopes.length >= minPairs ? robustScale(slopes) : null;
 }

@@ -8,7 +8,14 @@
 // in amplitude: growth that lifts the heap well above everything the history has shown is called at
 // once; growth inside the envelope must outlast the longest healthy ramp (twice that when it comes in
 // jumps, when the history swings as much, or when it began soon after the start).
-import { MAX_CYCLE_AMPLITUDE, floorLevel, historyBefore, type History } from "./envelope.ts";
+import {
+  MAX_CYCLE_AMPLITUDE,
+  floorLevel,
+  historicSlopeScale,
+  historyBefore,
+  runningMedian,
+  type History,
+} from "./envelope.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
 import { firstIndexFrom, largestFallBack, largestJump, type MetricView } from "./metric-view.ts";
 import { median, robustScale } from "./stats/order.ts";
@@ -33,12 +40,14 @@ const MIN_THIRD_SHARE = 0.25;
 /** The second half rising at less than this share of the first half's rate is deceleration. */
 const MIN_HALF_RATIO = 0.7;
 const HOUR = 3_600_000;
+/** Fewest changes in the history to estimate this series' slope noise from. */
+const MIN_NOISE_PAIRS = 8;
 /** The warm-up test runs at this multiple of the sensitivity's α (it is one of several conditions). */
 const WARMUP_TEST_ALPHA_FACTOR = 5;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
 /** A single step explains a suffix when its absolute residuals are below this share of the line's. */
-const STEP_FIT_SHARE = 0;
+const STEP_FIT_SHARE = 0.9;
 /** The fastest a ±30% load cycle climbs, relative to its mean, in %/h per hour⁻¹ of cycle frequency. */
 function cycleRatePercent(cycleMs: number): number {
   const a = MAX_CYCLE_AMPLITUDE;
@@ -67,7 +76,17 @@ function stepBlocks(ctx: TierContext): number {
   return Math.max(2, Math.round(STEP_SHARE * ctx.timing.windowBlocks));
 }
 
-function checkSuffix(view: MetricView, from: number, fit: TrendFit, reference: number, ctx: TierContext): Check {
+/** Slope noise of the series at a time scale, from its own history (bytes or goroutines per hour). */
+type SlopeNoise = (lagMs: number, before: number) => number | null;
+
+function checkSuffix(
+  view: MetricView,
+  from: number,
+  fit: TrendFit,
+  reference: number,
+  noise: SlopeNoise,
+  ctx: TierContext,
+): Check {
   const to = view.t.length;
   const fastPercent = ctx.config.fastGrowthPercentPerHour * ctx.preset.fastFactor;
   const ref = Math.min(fit.median, reference);
@@ -86,11 +105,25 @@ function checkSuffix(view: MetricView, from: number, fit: TrendFit, reference: n
       reason: `growth ${formatRate(fit.slopePerHour, ctx.kind)} (${formatPercent(rel)}/h) is below the minimum`,
     };
   }
-  const cycleRate = cycleRatePercent(ctx.config.cycleMs);
-  if (rel < fastPercent || relLow < Math.min(cycleRate, fastPercent)) {
+  const cycleRate = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
+  if (rel < fastPercent || relLow < cycleRate) {
     return {
       passes: false,
-      reason: `growth ${formatPercent(rel)}/h over ${span} is within what a daily load cycle produces (fast tier needs ${formatPercent(fastPercent)}/h, at least ${formatPercent(Math.min(cycleRate, fastPercent))}/h surely)`,
+      reason: `growth ${formatPercent(rel)}/h over ${span} is within what a daily load cycle produces (fast tier needs ${formatPercent(fastPercent)}/h, at least ${formatPercent(cycleRate)}/h surely)`,
+    };
+  }
+  // The same test with the slope noise this series has shown at this time scale before. With no
+  // history (growth since the start), nothing says how far traffic alone wanders: then the growth must
+  // be surely above the fast threshold itself, beyond the suffix's own wander around its trend.
+  const historic = noise(fit.spanMs + ctx.blockMs, view.t[from] ?? 0);
+  const bound = historic === null ? fastPercent : cycleRate;
+  const slopeNoise = historic ?? wanderNoise(view, from, fit, ctx);
+  const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
+  const margin = Math.hypot(rel - relLow, z * percentPerHour(slopeNoise, ref));
+  if (rel - margin < bound) {
+    return {
+      passes: false,
+      reason: `growth ${formatPercent(rel)}/h over ${span} is within what ${historic === null ? "traffic swings" : "this series' own swings"} and a daily load cycle produce`,
     };
   }
   if (fit.tau < MIN_TAU) {
@@ -106,8 +139,18 @@ function checkSuffix(view: MetricView, from: number, fit: TrendFit, reference: n
   }
   const jump = largestRiseWithin(view.y, from, to, stepBlocks(ctx));
   if (jump.size > MAX_JUMP_SHARE * rise) {
-    const size = ctx.kind === "heap" ? formatBytes(jump.size) : `${Math.round(jump.size)} goroutines`;
-    return { passes: false, reason: `one step up of ${size} carries most of the rise, not steady growth` };
+    // One rise carries most of it: a step, unless fast growth goes on after it.
+    const after = to - jump.at;
+    const continued =
+      after >= ctx.timing.minBlocks ? fitTrend(view.t, view.y, jump.at, to, SLOPE_CONFIDENCE) : null;
+    const keepsGrowing =
+      continued !== null &&
+      continued.pGrowth < ctx.preset.alpha &&
+      percentPerHour(continued.slopePerHour, Math.min(continued.median, reference)) >= fastPercent;
+    if (!keepsGrowing) {
+      const size = ctx.kind === "heap" ? formatBytes(jump.size) : `${Math.round(jump.size)} goroutines`;
+      return { passes: false, reason: `one step up of ${size}, not steady growth` };
+    }
   }
   const step = stepExplains(view, from, fit);
   if (step !== null) {
@@ -116,8 +159,25 @@ function checkSuffix(view: MetricView, from: number, fit: TrendFit, reference: n
   }
   return {
     passes: true,
-    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}`,
+    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}` + (process.env.LWDEBUG ? ` [rel ${rel.toFixed(1)} low ${relLow.toFixed(1)} hist ${historic === null ? "-" : percentPerHour(historic, ref).toFixed(1)} noise ${percentPerHour(slopeNoise, ref).toFixed(1)} ref/med ${(ref / fit.median).toFixed(2)} tau ${fit.tau.toFixed(2)} hr ${fit.autocorrelationFactor.toFixed(1)} n ${fit.n} p ${fit.pGrowth.toPrecision(2)}]` : ""),
   };
+}
+
+/**
+ * Slope noise from the suffix alone: the robust scale of its residuals around the trend, at bucket
+ * resolution (so GC noise averages out and slow traffic swings remain), as a level change over the
+ * suffix — what a swing of that size could fake.
+ */
+function wanderNoise(view: MetricView, from: number, fit: TrendFit, ctx: TierContext): number {
+  const to = view.t.length;
+  const tEnd = view.t[to - 1] ?? 0;
+  const residuals: number[] = [];
+  for (let i = from; i < to; i++) {
+    residuals.push((view.y[i] ?? 0) - fit.level - (fit.slopePerHour * ((view.t[i] ?? 0) - tEnd)) / HOUR);
+  }
+  const width = Math.max(3, Math.min(residuals.length, Math.round(ctx.timing.bucketMs / ctx.blockMs)));
+  const smooth = runningMedian(residuals, 0, residuals.length, width);
+  return (Math.SQRT2 * robustScale(smooth)) / ((fit.spanMs + ctx.blockMs) / HOUR);
 }
 
 /**
@@ -248,6 +308,11 @@ export function evaluateFastTier(
   const blocksPerBucket = Math.max(1, Math.round(timing.bucketMs / timing.blockMs));
   const floor = floorLevel(view, buckets, blocksPerBucket, last - config.cycleMs);
   const reference = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : windowFit.median;
+  const historySince = Math.max(segmentStart + config.warmupMs, last - config.cycleMs);
+  const noise: SlopeNoise = (lagMs, before) => {
+    const h = historyBefore(view, buckets, blocksPerBucket, timing.bucketMs, before, historySince);
+    return h === null ? null : historicSlopeScale(h, lagMs, MIN_NOISE_PAIRS);
+  };
   let best: { fit: TrendFit; from: number; reason: string } | null = null;
   let lastFailure = "";
   for (const blocks of spanBlocks(ctx)) {
@@ -261,7 +326,7 @@ export function evaluateFastTier(
       continue;
     }
     const fit = from === 0 ? windowFit : fitTrend(view.t, view.y, from, n, SLOPE_CONFIDENCE);
-    const check = checkSuffix(view, from, fit, reference, ctx);
+    const check = checkSuffix(view, from, fit, reference, noise, ctx);
     if (check.passes) best = { fit, from, reason: check.reason };
     else lastFailure = check.reason;
     if (from === 0) break;
@@ -311,7 +376,7 @@ export function evaluateFastTier(
     blocksPerBucket,
     timing.bucketMs,
     growthStart,
-    Math.max(segmentStart + config.warmupMs, last - config.cycleMs),
+    historySince,
   );
   const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, ctx);
   if (breakout !== null) return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons: [...reasons, breakout] };
@@ -319,7 +384,18 @@ export function evaluateFastTier(
   // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
   // growth in jumps (traffic bursts that hold and release) or after swings as large needs twice that.
   const bumpy = history !== null && history.fallBack >= MAX_FALL_BACK_SHARE * rise;
-  if (young && !inJumps && growingForMs >= rampMs && ruledOutWarmup(view, from, rampMs, ctx)) {
+  if (young) {
+    // Growth since the start: a warm-up unless it keeps its pace, and it must outlast a ramp
+    // (twice that in jumps or after swings as large).
+    const youngRequiredMs = inJumps || bumpy ? 2 * rampMs : rampMs;
+    if (growingForMs < youngRequiredMs) {
+      return pending(
+        `growth began soon after the start and may still be warm-up: it must last ${formatDuration(youngRequiredMs)}`,
+      );
+    }
+    if (!ruledOutWarmup(view, from, rampMs, ctx)) {
+      return pending("growth began soon after the start and has not yet kept its pace long enough to rule out a warm-up");
+    }
     return {
       confirmed: true,
       growing: true,
@@ -330,11 +406,9 @@ export function evaluateFastTier(
       reasons: [...reasons, "it keeps its pace: a warm-up would have slowed down by now"],
     };
   }
-  const requiredMs = inJumps || bumpy || young ? 2 * rampMs : rampMs;
+  const requiredMs = inJumps || bumpy ? 2 * rampMs : rampMs;
   if (growingForMs < requiredMs) {
-    const why = young
-      ? `growth began soon after the start and may still be warm-up: it must last ${formatDuration(requiredMs)}`
-      : inJumps
+    const why = inJumps
         ? `it grows in jumps, like traffic bursts that may still release: growth must last ${formatDuration(requiredMs)}`
         : bumpy
           ? `the heap swung this much before: growth must last ${formatDuration(requiredMs)}`

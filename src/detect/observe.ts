@@ -50,7 +50,14 @@ function memoized<T extends CycleTierResult | SustainedTierResult>(
 
 function sustainedFor(state: SeriesState, kind: MetricKind, ctx: TierContext): SustainedTierResult {
   return memoized(state, `sustained:${kind}`, () =>
-    evaluateSustainedTier(metricView(state.buckets, kind), ctx),
+    evaluateSustainedTier(
+      {
+        buckets: metricView(state.buckets, kind),
+        blocks: metricView(state.blocks, kind),
+        segmentStart: state.segmentStart ?? 0,
+      },
+      ctx,
+    ),
   );
 }
 

@@ -1,68 +1,228 @@
-// Sustained tier: growth that has risen within every quarter of the last two thirds of a cycle (16 h of
-// a 24 h cycle). A load cycle cannot do that: any stretch of two thirds of a cycle contains a peak or a
-// trough, and the quarter holding it has a flat or falling slope of its own. The overall trend is tested
-// on hourly medians; each quarter's slope on its 15-minute buckets.
+// Sustained tier: slower growth proven over hours, before a full load cycle has been seen. Two rules,
+// on the segment's buckets:
+//  - beyond the cycle: over a span of several windows (4 h … 16 h at the defaults) the heap rose, steadily
+//    and in every quarter of the span, by more than a load cycle could lift it in that time — at most
+//    2A·sin(πT/cycle) of its mean for amplitude A (30%, or less when the history before the span shows
+//    the series never swings that far) — plus this series' own slope noise at that time scale.
+//  - every quarter: the heap rose within every quarter of the last two thirds of a cycle (16 h of 24 h).
+//    Any such stretch of a cycle holds a peak or a trough, and the quarter holding it stands still or
+//    falls: a load cycle of any amplitude cannot pass this test. Each quarter's rise must be significant.
+import { MAX_CYCLE_AMPLITUDE, floorLevel, historicSlopeScale, historyBefore } from "./envelope.ts";
 import { formatDuration, formatPercent, formatRate } from "./format.ts";
+import { binnedMedians } from "./hourly.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
+import { normalQuantile } from "./stats/normal.ts";
+import { median } from "./stats/order.ts";
 import { fitTrend, type TrendFit } from "./stats/trend-fit.ts";
-import { hourlyMedians } from "./hourly.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 
 const HOUR = 3_600_000;
-/** Share of a cycle the growth must span. */
+/** Share of a cycle the every-quarter rule spans. */
 const CYCLE_SHARE = 2 / 3;
+/** Spans of the beyond-the-cycle rule, in windows (capped at CYCLE_SHARE of a cycle). */
+const SPAN_WINDOWS = [2, 3, 4, 6, 8];
 /** Each quarter's own slope must be at least this share of the overall slope. */
 const MIN_QUARTER_SHARE = 0.4;
+/** In the every-quarter rule, each quarter's growth must be significant at this level. */
+const QUARTER_ALPHA = 0.05;
+/** Coarse resolution of the tests: this share of a cycle (1 h of 24 h). */
+const COARSE_SHARE = 1 / 24;
+const SLOPE_CONFIDENCE = 0.9;
+/** Fewest changes in the history to estimate this series' slope noise from. */
+const MIN_NOISE_PAIRS = 8;
 
 export interface SustainedTierResult {
   readonly confirmed: boolean;
   readonly fit: TrendFit | null;
   readonly spanMs: number;
+  /** Growth in %/h of the reference level (the floor a cycle could swing around). */
+  readonly percentPerHour: number | null;
   readonly reasons: readonly string[];
 }
 
-export function evaluateSustainedTier(view: MetricView, ctx: TierContext): SustainedTierResult {
-  const spanMs = ctx.config.cycleMs * CYCLE_SHARE;
-  const last = view.t[view.t.length - 1] ?? 0;
-  const first = view.t[0] ?? last;
-  if (view.t.length === 0 || last - first < spanMs - HOUR) {
-    return { confirmed: false, fit: null, spanMs, reasons: [] };
+export interface SustainedInputs {
+  readonly buckets: MetricView;
+  readonly blocks: MetricView;
+  readonly segmentStart: number;
+}
+
+interface SpanCheck {
+  readonly passes: boolean;
+  readonly fit: TrendFit | null;
+  readonly rel: number;
+  readonly reason: string;
+}
+
+/** Every quarter of [from, to) rises by at least MIN_QUARTER_SHARE of the overall slope (and significantly if asked). */
+function everyQuarterRises(view: MetricView, from: number, to: number, fit: TrendFit, alpha: number | null): boolean {
+  const start = view.t[from] ?? 0;
+  const span = (view.t[to - 1] ?? start) - start;
+  for (let q = 0; q < 4; q++) {
+    const qFrom = firstIndexFrom(view, start + (q * span) / 4);
+    const qTo = q === 3 ? to : firstIndexFrom(view, start + ((q + 1) * span) / 4);
+    if (qTo - qFrom < 4) return false;
+    const quarter = fitTrend(view.t, view.y, qFrom, qTo, SLOPE_CONFIDENCE);
+    if (quarter.slopePerHour < MIN_QUARTER_SHARE * fit.slopePerHour) return false;
+    if (alpha !== null && quarter.pGrowth >= alpha) return false;
   }
-  const from = firstIndexFrom(view, last - spanMs);
-  const hours = hourlyMedians(view.t.slice(from), view.y.slice(from));
-  const n = hours.t.length;
-  if (n < 0.8 * (spanMs / HOUR)) return { confirmed: false, fit: null, spanMs, reasons: [] };
-  const fit = fitTrend(hours.t, hours.y, 0, n, 0.9);
-  const rel = percentPerHour(fit.slopePerHour, fit.median);
-  if (
-    fit.pGrowth >= ctx.preset.alpha ||
-    fit.slopePerHour < ctx.minAbsPerHour ||
-    rel < ctx.config.minGrowthPercentPerHour
-  ) {
-    return { confirmed: false, fit, spanMs, reasons: [] };
+  return true;
+}
+
+/** Largest rise a cycle of amplitude `a` (share of its mean) makes over `spanMs`. */
+function cycleRise(a: number, spanMs: number, cycleMs: number): number {
+  return 2 * a * Math.sin(Math.min(Math.PI / 2, (Math.PI * spanMs) / cycleMs));
+}
+
+/** Smallest range a cycle of amplitude 1 shows over `spanMs` (a window around its peak or trough). */
+function cycleRangeFactor(spanMs: number, cycleMs: number): number {
+  return 1 - Math.cos(Math.min(Math.PI, (Math.PI * spanMs) / cycleMs));
+}
+
+function checkSpan(
+  inputs: SustainedInputs,
+  spanMs: number,
+  floor: number,
+  ctx: TierContext,
+): SpanCheck {
+  const { buckets } = inputs;
+  const { config, timing } = ctx;
+  const n = buckets.t.length;
+  const last = buckets.t[n - 1] ?? 0;
+  const from = firstIndexFrom(buckets, last - spanMs + timing.bucketMs / 2);
+  const none: SpanCheck = { passes: false, fit: null, rel: 0, reason: "" };
+  if (n - from < 0.8 * (spanMs / timing.bucketMs)) return none;
+  const start = buckets.t[from] ?? last;
+  if (start - inputs.segmentStart < config.warmupMs + timing.rampMs) return none; // may still be warm-up
+  const fit = fitTrend(buckets.t, buckets.y, from, n, SLOPE_CONFIDENCE);
+  const reference = Math.min(fit.median, floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : fit.median);
+  const rel = percentPerHour(fit.slopePerHour, reference);
+  const relLow = percentPerHour(fit.slopeLowPerHour, reference);
+  const span = formatDuration(spanMs);
+  if (fit.pGrowth >= ctx.preset.alpha || fit.slopePerHour < ctx.minAbsPerHour || rel < config.minGrowthPercentPerHour) {
+    return { passes: false, fit, rel, reason: "" };
   }
-  const start = last - spanMs;
-  const everyQuarter = [0, 1, 2, 3].every((q) => {
-    const qFrom = firstIndexFrom(view, start + (q * spanMs) / 4);
-    const qTo = q === 3 ? view.t.length : firstIndexFrom(view, start + ((q + 1) * spanMs) / 4);
-    if (qTo - qFrom < 6) return false;
-    return fitTrend(view.t, view.y, qFrom, qTo, 0.9).slopePerHour >= MIN_QUARTER_SHARE * fit.slopePerHour;
-  });
+  const coarse = binnedMedians(buckets.t.slice(from), buckets.y.slice(from), config.cycleMs * COARSE_SHARE);
   const rise = fit.slopePerHour * (spanMs / HOUR);
-  if (!everyQuarter || largestFallBack(hours.y, 0, n) > 0.5 * rise) {
+  if (
+    !everyQuarterRises(buckets, from, n, fit, null) ||
+    largestFallBack(coarse.y, 0, coarse.y.length) > 0.5 * rise
+  ) {
+    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${span} but not in every part of it` };
+  }
+  // How far a load cycle could swing: 30%, or what the history before the span allows.
+  const history = historyBefore(
+    inputs.blocks,
+    buckets,
+    1,
+    timing.bucketMs,
+    start,
+    Math.max(inputs.segmentStart + config.warmupMs, start - config.cycleMs),
+  );
+  let amplitude = MAX_CYCLE_AMPLITUDE;
+  if (history !== null && history.spanMs >= config.windowMs) {
+    const swing = (Math.max(...history.y) - Math.min(...history.y)) / reference;
+    amplitude = Math.min(amplitude, swing / cycleRangeFactor(history.spanMs, config.cycleMs));
+  }
+  const cycleShare = cycleRise(amplitude, spanMs, config.cycleMs) * (floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) / reference : 1);
+  // Slope noise at this time scale: from the history, else the span's own wander around its trend.
+  const historic = history === null ? null : historicSlopeScale(history, spanMs, MIN_NOISE_PAIRS);
+  const noise = percentPerHour(historic ?? wander(buckets, from, fit, spanMs, ctx), reference);
+  const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
+  const surely = rel - Math.hypot(rel - relLow, z * noise);
+  const hours = spanMs / HOUR;
+  if ((surely * hours) / 100 < cycleShare) {
     return {
-      confirmed: false,
+      passes: false,
       fit,
-      spanMs,
-      reasons: [`grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)} but not in every part of it`],
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${span}: within what a load cycle of ±${formatPercent(100 * amplitude)} and this series' swings produce`,
     };
   }
   return {
-    confirmed: true,
+    passes: true,
     fit,
-    spanMs,
-    reasons: [
-      `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) in every quarter of the last ${formatDuration(spanMs)}: longer than a load cycle can keep climbing`,
-    ],
+    rel,
+    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}: ${formatPercent(rel * hours)} in all, more than a load cycle of ±${formatPercent(100 * amplitude)} can add in that time`,
+  };
+}
+
+/** The span's coarse medians' scale around its trend, as the level change it could fake over the span. */
+function wander(view: MetricView, from: number, fit: TrendFit, spanMs: number, ctx: TierContext): number {
+  const n = view.t.length;
+  const tEnd = view.t[n - 1] ?? 0;
+  const residuals: number[] = [];
+  for (let i = from; i < n; i++) {
+    residuals.push((view.y[i] ?? 0) - fit.level - (fit.slopePerHour * ((view.t[i] ?? 0) - tEnd)) / HOUR);
+  }
+  const coarse = binnedMedians(view.t.slice(from), residuals, ctx.config.cycleMs * COARSE_SHARE);
+  const deviations = coarse.y.map((v) => Math.abs(v - median(coarse.y)));
+  return (Math.SQRT2 * 1.4826 * median(deviations)) / (spanMs / HOUR);
+}
+
+function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierContext): SpanCheck {
+  const { buckets } = inputs;
+  const { config, timing } = ctx;
+  const spanMs = config.cycleMs * CYCLE_SHARE;
+  const n = buckets.t.length;
+  const last = buckets.t[n - 1] ?? 0;
+  const from = firstIndexFrom(buckets, last - spanMs + timing.bucketMs / 2);
+  const none: SpanCheck = { passes: false, fit: null, rel: 0, reason: "" };
+  if (n - from < 0.8 * (spanMs / timing.bucketMs)) return none;
+  if ((buckets.t[from] ?? last) - inputs.segmentStart < config.warmupMs + timing.rampMs) return none;
+  const coarse = binnedMedians(buckets.t.slice(from), buckets.y.slice(from), config.cycleMs * COARSE_SHARE);
+  const fit = fitTrend(coarse.t, coarse.y, 0, coarse.t.length, SLOPE_CONFIDENCE);
+  const reference = Math.min(fit.median, floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : fit.median);
+  const rel = percentPerHour(fit.slopePerHour, reference);
+  if (fit.pGrowth >= ctx.preset.alpha || fit.slopePerHour < ctx.minAbsPerHour || rel < config.minGrowthPercentPerHour) {
+    return { passes: false, fit, rel, reason: "" };
+  }
+  const rise = fit.slopePerHour * (spanMs / HOUR);
+  if (
+    !everyQuarterRises(buckets, from, n, fit, QUARTER_ALPHA) ||
+    largestFallBack(coarse.y, 0, coarse.y.length) > 0.5 * rise
+  ) {
+    return {
+      passes: false,
+      fit,
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)} but not in every part of it`,
+    };
+  }
+  return {
+    passes: true,
+    fit,
+    rel,
+    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) in every quarter of the last ${formatDuration(spanMs)}: longer than a load cycle can keep climbing`,
+  };
+}
+
+export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext): SustainedTierResult {
+  const { buckets } = inputs;
+  const { config, timing } = ctx;
+  const last = buckets.t[buckets.t.length - 1] ?? 0;
+  const floor = floorLevel(inputs.blocks, buckets, Math.max(1, Math.round(timing.bucketMs / timing.blockMs)), last - config.cycleMs);
+  const maxSpan = config.cycleMs * CYCLE_SHARE;
+  const spans = [...new Set(SPAN_WINDOWS.map((w) => Math.min(maxSpan, w * config.windowMs)))];
+  let best: { check: SpanCheck; spanMs: number } | null = null;
+  let reason = "";
+  for (const spanMs of spans) {
+    const check = checkSpan(inputs, spanMs, floor, ctx);
+    if (check.passes) best = { check, spanMs };
+    else if (check.reason !== "") reason = check.reason;
+  }
+  if (best === null) {
+    const quarters = everyQuarterRule(inputs, floor, ctx);
+    if (quarters.passes) best = { check: quarters, spanMs: maxSpan };
+    else if (quarters.reason !== "") reason = quarters.reason;
+  }
+  if (best === null) {
+    return { confirmed: false, fit: null, spanMs: 0, percentPerHour: null, reasons: reason === "" ? [] : [reason] };
+  }
+  return {
+    confirmed: true,
+    fit: best.check.fit,
+    spanMs: best.spanMs,
+    percentPerHour: best.check.rel,
+    reasons: [best.check.reason],
   };
 }

@@ -4,6 +4,14 @@
 import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { inject } from "vitest";
+import { KubeClient } from "../../src/kube/client.ts";
+import {
+  createNamespace,
+  createPod,
+  setPodRunning as setRunning,
+  type PodSpecInput,
+  type RunningStatusInput,
+} from "../../src/localcluster/kubelet.ts";
 import { run } from "../../src/localcluster/kubectl.ts";
 
 export function controlPlane(): ReturnType<typeof inject<"controlPlane">> {
@@ -40,121 +48,42 @@ export async function kubectl(args: readonly string[], input?: string): Promise<
   return run(controlPlane(), args, input === undefined ? {} : { input });
 }
 
+let sharedClient: Promise<KubeClient> | undefined;
+
+/** Our own REST client on the admin kubeconfig (the one the product uses). */
+export async function kubeClient(): Promise<KubeClient> {
+  sharedClient ??= KubeClient.load({ kubeconfig: controlPlane().kubeconfigPath });
+  return sharedClient;
+}
+
 /** A new namespace with its default ServiceAccount (no controller-manager makes one for us). */
 export async function freshNamespace(prefix = "t"): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString("hex")}`;
-  const { core } = clients();
-  await core.createNamespace({ body: { metadata: { name } } });
-  await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: "default" } } });
+  await createNamespace(await kubeClient(), name);
   return name;
 }
 
-export interface RunningPodOptions {
-  namespace: string;
-  name: string;
+export interface RunningPodOptions extends PodSpecInput {
   podIP: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ports?: { name?: string; containerPort: number }[];
-  containerName?: string;
-  memoryLimit?: string;
-  ownerReferences?: k8s.V1OwnerReference[];
-  image?: string;
   ready?: boolean;
 }
 
 /** Creates a pod and marks it Running (and Ready), as a kubelet would, with the given pod IP. */
 export async function createRunningPod(options: RunningPodOptions): Promise<k8s.V1Pod> {
-  const { core } = clients();
-  const container = options.containerName ?? "app";
-  await core.createNamespacedPod({
-    namespace: options.namespace,
-    body: {
-      metadata: {
-        name: options.name,
-        labels: options.labels ?? {},
-        annotations: options.annotations ?? {},
-        ...(options.ownerReferences === undefined ? {} : { ownerReferences: options.ownerReferences }),
-      },
-      spec: {
-        automountServiceAccountToken: false,
-        containers: [
-          {
-            name: container,
-            image: options.image ?? "example.invalid/leaky-app:test",
-            ports: options.ports ?? [],
-            ...(options.memoryLimit === undefined
-              ? {}
-              : { resources: { limits: { memory: options.memoryLimit } } }),
-          },
-        ],
-      },
-    },
-  });
-  return setPodRunning(options.namespace, options.name, options.podIP, {
-    container,
-    ready: options.ready ?? true,
-  });
+  const client = await kubeClient();
+  await createPod(client, options);
+  return setPodRunning(options.namespace, options.name, options.podIP, { ready: options.ready ?? true });
 }
 
-/** Writes a Running status; `restartCount`/`lastTermination` simulate container restarts and OOM kills. */
+/** Writes a Running status; `restartCount`/`lastTerminationReason` simulate container restarts and OOM kills. */
 export async function setPodRunning(
   namespace: string,
   name: string,
   podIP: string,
-  options: {
-    container?: string;
-    ready?: boolean;
-    restartCount?: number;
-    startedAt?: Date;
-    lastTerminationReason?: string;
-  } = {},
+  options: Omit<RunningStatusInput, "podIP"> = {},
 ): Promise<k8s.V1Pod> {
-  const { core } = clients();
-  const now = new Date();
-  const started = options.startedAt ?? now;
-  const ready = options.ready ?? true;
-  const pod = await core.readNamespacedPod({ namespace, name });
-  const body: k8s.V1Pod = {
-    ...pod,
-    status: {
-      phase: "Running",
-      podIP,
-      podIPs: [{ ip: podIP }],
-      hostIP: "127.0.0.1",
-      startTime: pod.status?.startTime ?? now,
-      conditions: [
-        { type: "PodScheduled", status: "True", lastTransitionTime: now },
-        { type: "Initialized", status: "True", lastTransitionTime: now },
-        { type: "ContainersReady", status: ready ? "True" : "False", lastTransitionTime: now },
-        { type: "Ready", status: ready ? "True" : "False", lastTransitionTime: now },
-      ],
-      containerStatuses: [
-        {
-          name: options.container ?? pod.spec?.containers[0]?.name ?? "app",
-          image: pod.spec?.containers[0]?.image ?? "",
-          imageID: "",
-          ready,
-          started: true,
-          restartCount: options.restartCount ?? 0,
-          state: { running: { startedAt: started } },
-          ...(options.lastTerminationReason === undefined
-            ? {}
-            : {
-                lastState: {
-                  terminated: {
-                    exitCode: 137,
-                    reason: options.lastTerminationReason,
-                    startedAt: new Date(started.getTime() - 60_000),
-                    finishedAt: started,
-                  },
-                },
-              }),
-        },
-      ],
-    },
-  };
-  return core.replaceNamespacedPodStatus({ namespace, name, body });
+  await setRunning(await kubeClient(), namespace, name, { ...options, podIP });
+  return clients().core.readNamespacedPod({ namespace, name });
 }
 
 /** Polls `probe` until it returns a value other than undefined; the last error is kept for the message. */

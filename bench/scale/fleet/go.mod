@@ -1,0 +1,3 @@
+module leakwatch.dev/benchfleet
+
+go 1.24

@@ -1,0 +1,153 @@
+// The scale benchmark's table: one column per scale, one row per figure, and the goals checked
+// against the largest scale measured.
+import { cpus, loadavg } from "node:os";
+import type { WindowFigures } from "./measure.ts";
+
+export interface ScaleResult {
+  scale: number;
+  /** Targets the operator reported watching at the window's end. */
+  watched: number;
+  warmupS: number;
+  window: WindowFigures;
+  rssEnd: number;
+  rssMean: number;
+  rssPeakWindow: number;
+  rssAfterGc: number;
+  /** V8 heap used right after a forced full GC. */
+  liveHeap: number;
+}
+
+export interface ReportOptions {
+  intervalS: number;
+  windowS: number;
+  smallBytes: readonly number[];
+  largeBytes: readonly number[];
+  profiling: boolean;
+}
+
+const GOAL_TARGETS = 5_000;
+const GOAL_CORES = 1;
+const GOAL_RSS = 512 * 1024 * 1024;
+const GOAL_PER_TARGET = 16 * 1024;
+
+const MiB = (n: number): string => (n / (1 << 20)).toFixed(1);
+const KiB = (n: number): string => (n / 1024).toFixed(1);
+const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+const fixed = (digits: number) => (n: number | undefined) =>
+  n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+
+function range(sizes: readonly number[]): string {
+  return `${KiB(Math.min(...sizes))}–${KiB(Math.max(...sizes))} KiB`;
+}
+
+export function printReport(results: readonly ScaleResult[], o: ReportOptions): string {
+  const rows: [string, ...string[]][] = [];
+  const row = (label: string, cell: (r: ScaleResult, i: number) => string, goal = ""): void => {
+    rows.push([label, ...results.map(cell), goal]);
+  };
+  const perTargetDelta = (r: ScaleResult, i: number, pick: (r: ScaleResult) => number): string => {
+    const prev = results[i - 1];
+    if (prev === undefined) return "-";
+    return KiB((pick(r) - pick(prev)) / (r.scale - prev.scale));
+  };
+
+  row("watched targets", (r) => int(r.watched));
+  row("warm-up until all scraped 2× (s)", (r) => int(r.warmupS));
+  row("scrapes/min (heap; goroutine too)", (r) => int(r.window.scrapesPerMin));
+  row("  failed scrapes/min", (r) => int(r.window.scrapeFailuresPerMin));
+  row("  heap profiles served/min (fleet)", (r) => int(r.window.fleetProfilesPerMin));
+  row("  profile MiB served/min (fleet)", (r) => fixed(1)(r.window.fleetMiBPerMin));
+  row("CPU per scrape (ms, process CPU)", (r) => fixed(2)(r.window.cpuMsPerScrape));
+  row(
+    "CPU utilisation (cores)",
+    (r) => fixed(3)(r.window.cpuCores),
+    `≤ ${GOAL_CORES} at ${int(GOAL_TARGETS)}`,
+  );
+  row("RSS, mean over window (MiB)", (r) => MiB(r.rssMean));
+  row("RSS, peak in window (MiB)", (r) => MiB(r.rssPeakWindow), `≤ ${MiB(GOAL_RSS)} at ${int(GOAL_TARGETS)}`);
+  row("V8 heap used, window end (MiB)", (r) => MiB(r.window.heapUsedEnd));
+  row("V8 live heap after full GC (MiB)", (r) => MiB(r.liveHeap));
+  row("RSS after full GC (MiB)", (r) => MiB(r.rssAfterGc));
+  row("live heap / target, absolute (KiB)", (r) => KiB(r.liveHeap / r.scale));
+  row(
+    "Δ live heap / Δ targets (KiB)",
+    (r, i) => perTargetDelta(r, i, (x) => x.liveHeap),
+    `< ${KiB(GOAL_PER_TARGET)}`,
+  );
+  row("Δ RSS after GC / Δ targets (KiB)", (r, i) => perTargetDelta(r, i, (x) => x.rssAfterGc));
+  row("API reads/min (GET, LIST)", (r) => fixed(1)(r.window.api.readsPerMin));
+  row("API watches/min (WATCH)", (r) => fixed(1)(r.window.api.watchesPerMin));
+  row("API writes/min", (r) => fixed(1)(r.window.api.writesPerMin), "flat while scrapes/min grow");
+  const writeKeys = [...new Set(results.flatMap((r) => Object.keys(r.window.api.writes)))].sort();
+  for (const key of writeKeys) row(`  ${key}`, (r) => fixed(1)(r.window.api.writes[key] ?? 0));
+  row("  API writes per 1,000 scrapes", (r) =>
+    fixed(2)((1000 * r.window.api.writesPerMin) / Math.max(1, r.window.scrapesPerMin)),
+  );
+  const kinds = [...new Set(results.flatMap((r) => Object.keys(r.window.operatorWritesPerMin)))].sort();
+  for (const kind of kinds)
+    row(`  operator-counted ${kind} writes/min`, (r) => fixed(1)(r.window.operatorWritesPerMin[kind] ?? 0));
+  row("schedule lag p50 (s)", (r) => fixed(3)(r.window.lagP50));
+  row("schedule lag p99 (s)", (r) => fixed(3)(r.window.lagP99));
+  row("  p99 lies in bucket", (r) => r.window.lagP99Bucket);
+
+  const header: [string, ...string[]] = ["", ...results.map((r) => `${int(r.scale)} targets`), "goal"];
+  const table = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...table.map((line) => (line[c] ?? "").length)));
+  const render = (line: readonly string[]): string =>
+    line
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join("  ")
+      .trimEnd();
+
+  const out = [
+    "",
+    `LeakWatch scale benchmark — node ${process.version}, ${cpus().length} CPUs (load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")})`,
+    `interval ${o.intervalS} s, measurement window ${o.windowS} s per scale, one fresh operator per scale;`,
+    `heap profiles: 9 in 10 targets ${range(o.smallBytes)}, 1 in 10 ${range(o.largeBytes)} gzipped (real Go profiles),`,
+    "plus a goroutine profile per scrape. CPU is process CPU (user + system, all threads) from /proc.",
+    ...(o.profiling ? ["A profiler was attached: CPU and memory figures include its overhead."] : []),
+    "",
+    render(header),
+    ...rows.map(render),
+    "",
+    ...goals(results),
+  ];
+  return out.join("\n");
+}
+
+function goals(results: readonly ScaleResult[]): string[] {
+  const last = results[results.length - 1];
+  if (last === undefined) return [];
+  const lines = [
+    `Goals (checked at ${int(last.scale)} targets${last.scale < GOAL_TARGETS ? ", below the goal's 5,000" : ""}):`,
+  ];
+  const verdict = (ok: boolean): string => (ok ? "met   " : "MISSED");
+  lines.push(
+    `  ${verdict(last.window.cpuCores <= GOAL_CORES)} within one core: ${last.window.cpuCores.toFixed(3)} cores`,
+  );
+  lines.push(
+    `  ${verdict(last.rssPeakWindow <= GOAL_RSS)} within 512 MiB: peak RSS ${MiB(last.rssPeakWindow)} MiB`,
+  );
+  const first = results[0];
+  const perTarget =
+    first !== undefined && first !== last
+      ? (last.liveHeap - first.liveHeap) / (last.scale - first.scale)
+      : last.liveHeap / last.scale;
+  lines.push(
+    `  ${verdict(perTarget < GOAL_PER_TARGET)} under 16 KiB per target: ${KiB(perTarget)} KiB of live heap per target` +
+      (first !== undefined && first !== last
+        ? ` (${int(first.scale)} → ${int(last.scale)}), ${KiB(last.rssAfterGc / last.scale)} KiB of RSS per target absolute`
+        : " (absolute, fixed costs included)"),
+  );
+  if (first !== undefined && first !== last) {
+    const scrapeRatio = last.window.scrapesPerMin / Math.max(1, first.window.scrapesPerMin);
+    const writeRatio = last.window.api.writesPerMin / Math.max(0.1, first.window.api.writesPerMin);
+    lines.push(
+      `  ${verdict(writeRatio < Math.max(2, scrapeRatio / 3))} API writes independent of scrapes: scrapes/min ×${scrapeRatio.toFixed(1)}, ` +
+        `writes/min ${first.window.api.writesPerMin.toFixed(1)} → ${last.window.api.writesPerMin.toFixed(1)} (×${writeRatio.toFixed(1)})`,
+    );
+  }
+  return lines;
+}
