@@ -17,6 +17,13 @@ interface Recording {
 }
 
 const MIB = 1024 * 1024;
+/**
+ * The goroutine leaks do not leak heap: the 16 KiB buffer each goroutine holds does not escape
+ * (`go build -gcflags=-m` says so), so it is allocated on the goroutine's stack, and HeapInuse stays
+ * flat while the goroutine count (and stack memory) grows. Labelled heap-healthy.
+ */
+const GOROUTINE_NOTE =
+  "the 16 KiB buffer each goroutine holds does not escape (go build -gcflags=-m: 'make([]byte, 16384) does not escape'), so it lives on the goroutine's stack: HeapInuse stays flat, the goroutine count (and stack memory) leaks";
 const ceiling = 256 * MIB;
 const recordings: readonly Recording[] = [
   {
@@ -39,10 +46,10 @@ const recordings: readonly Recording[] = [
     args: ["-behaviour", "goroutine-ticker", "-goroutine-rate", "1"],
     label: {
       behaviour: "goroutine-ticker",
-      heapLeaks: true,
+      heapLeaks: false,
       goroutinesLeak: true,
       ceilingBytes: ceiling,
-      note: "each goroutine holds a 16 KiB buffer, so the heap leaks too",
+      note: GOROUTINE_NOTE,
     },
   },
   {
@@ -50,10 +57,10 @@ const recordings: readonly Recording[] = [
     args: ["-behaviour", "goroutine-context", "-goroutine-rate", "2"],
     label: {
       behaviour: "goroutine-context",
-      heapLeaks: true,
+      heapLeaks: false,
       goroutinesLeak: true,
       ceilingBytes: ceiling,
-      note: "each goroutine holds a 16 KiB buffer, so the heap leaks too",
+      note: GOROUTINE_NOTE,
     },
   },
   {

@@ -38,7 +38,7 @@ export async function createNamespaceAndLeakWatch(client: KubeClient): Promise<v
   });
 }
 
-function podBody(i: number, port: number): unknown {
+export function podBody(i: number, port: number): unknown {
   const workload = Math.floor(i / PODS_PER_WORKLOAD);
   const hash = `${(workload * 2654435761) % 0xfffff}`.padStart(7, "0").slice(-7);
   const rs = `svc-${String(workload).padStart(3, "0")}-${hash}`;
@@ -71,7 +71,7 @@ function podBody(i: number, port: number): unknown {
   };
 }
 
-function runningStatus(i: number, started: string): unknown {
+export function runningStatus(i: number, started: string): unknown {
   const ip = targetAddress(i);
   return {
     status: {
@@ -100,27 +100,43 @@ function runningStatus(i: number, started: string): unknown {
   };
 }
 
-/** Creates pods `from`..`to`-1 and marks them Running (what a kubelet would do). */
+export interface PodRecord {
+  uid: string;
+  /** The container's start time as the API stores it (whole seconds), in ms. */
+  startedAt: number;
+}
+
+/**
+ * Creates pods `from`..`to`-1 and marks them Running since `startedAt` (what a kubelet would
+ * do); returns what the state store needs to know about each.
+ */
 export async function createPods(
   client: KubeClient,
   from: number,
   to: number,
   port: number,
+  startedAt: Date,
   onProgress: (done: number) => void = () => undefined,
-): Promise<void> {
-  const started = new Date().toISOString();
+): Promise<PodRecord[]> {
+  const seconds = Math.floor(startedAt.getTime() / 1000) * 1000;
+  const started = new Date(seconds).toISOString().replace(/\.\d+Z$/, "Z");
   const indices = Array.from({ length: to - from }, (_, k) => from + k);
+  const records: PodRecord[] = [];
   let done = 0;
   await eachLimited(indices, CONCURRENCY, async (i) => {
     const base = `/api/v1/namespaces/${NAMESPACE}/pods`;
+    let pod: { metadata?: { uid?: string } };
     try {
-      await client.create(base, podBody(i, port));
+      pod = await client.create(base, podBody(i, port));
     } catch (err) {
       if (!isConflict(err)) throw err; // 409 AlreadyExists: a retry of ours got there first
+      pod = await client.get(`${base}/${podName(i)}`);
     }
     await client.patch(`${base}/${podName(i)}/status`, runningStatus(i, started), "merge");
+    records[i - from] = { uid: pod.metadata?.uid ?? "", startedAt: seconds };
     if (++done % 500 === 0) onProgress(done);
   });
+  return records;
 }
 
 export async function openClient(cp: ControlPlane): Promise<KubeClient> {

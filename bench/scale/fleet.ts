@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ManagedProcess, ProcessGroup } from "../../src/localcluster/processes.ts";
+import { decodeProfileBytes, inuseBytes, summarizeHeap } from "../../src/profile/index.ts";
 import { heapVariants } from "./variants.ts";
 
 const SOURCE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "fleet");
@@ -49,8 +50,12 @@ export function buildFleet(): string {
 
 export interface FleetProfiles {
   manifest: string;
+  small: string[];
+  large: string[];
   smallBytes: number[];
   largeBytes: number[];
+  /** Mean in-use heap bytes the small and the large profiles report. */
+  inuse: { small: number; large: number };
 }
 
 /** Writes the manifest the fleet reads: the ~40 KiB class and the ~250 KiB class of heap profiles. */
@@ -60,7 +65,19 @@ export function fleetProfiles(): FleetProfiles {
   const manifest = path.join(dir, "fleet-manifest.json");
   writeFileSync(manifest, JSON.stringify({ small: variants.small, large: variants.large }));
   const sizes = (files: string[]): number[] => files.map((f) => readFileSync(f).length);
-  return { manifest, smallBytes: sizes(variants.small), largeBytes: sizes(variants.large) };
+  const inuse = (files: string[]): number =>
+    files.reduce(
+      (sum, f) => sum + inuseBytes(summarizeHeap(decodeProfileBytes(readFileSync(f), { stacks: "leaf" }))),
+      0,
+    ) / files.length;
+  return {
+    manifest,
+    small: variants.small,
+    large: variants.large,
+    smallBytes: sizes(variants.small),
+    largeBytes: sizes(variants.large),
+    inuse: { small: inuse(variants.small), large: inuse(variants.large) },
+  };
 }
 
 export interface Fleet {

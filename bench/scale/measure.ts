@@ -53,6 +53,9 @@ export interface WindowFigures {
   /** The operator's own count of its writes, by kind (leakwatch_api_writes_total). */
   operatorWritesPerMin: Record<string, number>;
   heapUsedEnd: number;
+  /** V8 heap reserved (nodejs_heap_size_total_bytes) and external memory, at the window's end. */
+  heapTotalEnd: number;
+  externalEnd: number;
 }
 
 function requestCounts(samples: readonly PromSample[]): Map<string, number> {
@@ -129,6 +132,8 @@ export function figures(before: Reading, after: Reading): WindowFigures {
     api: apiTraffic(before.apiserver, after.apiserver, minutes),
     operatorWritesPerMin: writesByKind,
     heapUsedEnd: sum(after.operator, "nodejs_heap_size_used_bytes"),
+    heapTotalEnd: sum(after.operator, "nodejs_heap_size_total_bytes"),
+    externalEnd: sum(after.operator, "nodejs_external_memory_bytes"),
   };
 }
 
@@ -140,7 +145,8 @@ export function parseOperatorMetrics(text: string): PromSample[] {
       name.startsWith("leakwatch_scrape_schedule_lag_seconds") ||
       name.startsWith("leakwatch_api_writes_total") ||
       name === "leakwatch_targets" ||
-      name.startsWith("nodejs_heap_size"),
+      name.startsWith("nodejs_heap_size") ||
+      name === "nodejs_external_memory_bytes",
   );
 }
 

@@ -66,6 +66,8 @@ export function printReport(results: readonly ScaleResult[], o: ReportOptions): 
   row("RSS, mean over window (MiB)", (r) => MiB(r.rssMean));
   row("RSS, peak in window (MiB)", (r) => MiB(r.rssPeakWindow), `≤ ${MiB(GOAL_RSS)} at ${int(GOAL_TARGETS)}`);
   row("V8 heap used, window end (MiB)", (r) => MiB(r.window.heapUsedEnd));
+  row("V8 heap reserved, window end (MiB)", (r) => MiB(r.window.heapTotalEnd));
+  row("external (Buffers), window end (MiB)", (r) => MiB(r.window.externalEnd));
   row("V8 live heap after full GC (MiB)", (r) => MiB(r.liveHeap));
   row("RSS after full GC (MiB)", (r) => MiB(r.rssAfterGc));
   row("live heap / target, absolute (KiB)", (r) => KiB(r.liveHeap / r.scale));

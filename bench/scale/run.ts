@@ -6,7 +6,10 @@
 //
 //   --quick            500 targets only (a smoke run, ~5 min)
 //   --scales=a,b,c     other scales
-//   --window=SECONDS   the measurement window (default 120: two intervals)
+//   --window=SECONDS   the measurement window (default 180: three intervals, which is also the
+//                      detector-state persist period, so each window holds exactly one save)
+//   --history=HOURS    detector history each target starts with (default 48: two daily cycles,
+//                      the most the detector keeps; 0: fresh series)
 //   --cpu-profile      record a CPU profile of each window (adds profiler overhead to the figures)
 //   --heap-profile     sample live allocations from operator start to the window's end
 //   --out=DIR          keep logs and profiles there (default: a temporary directory, removed)
@@ -25,8 +28,10 @@ import {
   LEAKWATCH,
   NAMESPACE,
   openClient,
+  type PodRecord,
 } from "./cluster.ts";
 import { buildFleet, fleetProfiles, startFleet, type Fleet } from "./fleet.ts";
+import { seedHistory } from "./history.ts";
 import { cpuHotspots, heapHotspots, type Hotspot } from "./hotspots.ts";
 import { figures, parseApiServerMetrics, parseOperatorMetrics, type Reading } from "./measure.ts";
 import { startOperator, type Operator } from "./operator.ts";
@@ -38,7 +43,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     scales: { type: "string" },
-    window: { type: "string", default: String(2 * INTERVAL_S) },
+    window: { type: "string", default: String(3 * INTERVAL_S) },
+    history: { type: "string", default: "48" },
     "cpu-profile": { type: "boolean", default: false },
     "heap-profile": { type: "boolean", default: false },
     out: { type: "string" },
@@ -54,6 +60,8 @@ if (
 const windowS = Number(flags.window);
 if (!(windowS >= 10)) throw new Error("--window must be at least 10 seconds");
 const maxScale = scales[scales.length - 1] ?? 0;
+const historyHours = Number(flags.history);
+if (!(historyHours >= 0 && historyHours <= 24 * 7)) throw new Error("--history must be 0..168 hours");
 
 const began = Date.now();
 const elapsed = (): string => `${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s`;
@@ -212,15 +220,28 @@ async function main(): Promise<void> {
     await createNamespaceAndLeakWatch(client);
     const results: ScaleResult[] = [];
     const notes: string[] = [];
-    let created = 0;
+    const pods: PodRecord[] = [];
+    // Containers started before the history begins, so the restored series fit their pods.
+    const startedAt = new Date(Date.now() - (historyHours + 1) * 3_600_000);
     for (const scale of scales) {
       const t0 = Date.now();
       const c = client;
-      await createPods(c, created, scale, fleet.port, (n) => {
-        say(`  pods: ${created + n}/${scale}`);
-      });
-      say(`${scale - created} pods created and Running in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      created = scale;
+      const from = pods.length;
+      pods.push(
+        ...(await createPods(c, from, scale, fleet.port, startedAt, (n) => {
+          say(`  pods: ${from + n}/${scale}`);
+        })),
+      );
+      say(`${scale - from} pods created and Running in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      if (historyHours > 0) {
+        const t1 = Date.now();
+        const seeded = await seedHistory(c, pods, scale, historyHours, profiles.inuse);
+        say(
+          `${historyHours} h of detector history written for ${scale} targets ` +
+            `(${(seeded.bytesPerTarget / 1024).toFixed(1)} KiB JSON each, ${seeded.result.shards} shards) ` +
+            `in ${((Date.now() - t1) / 1000).toFixed(0)} s`,
+        );
+      }
       const measured = await measureScale(scale, cp, c, fleet);
       results.push(measured.result);
       notes.push(...measured.notes);

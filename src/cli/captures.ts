@@ -4,8 +4,7 @@ import { constants } from "node:fs";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { captureCommands } from "../controller/report.ts";
-import type { CaptureFileName } from "../kube/capture-layout.ts";
-import { ConfigMapCaptureStore, type Capture, type CaptureSummary } from "../kube/captures.ts";
+import { ConfigMapCaptureStore, captureFileList, type Capture, type CaptureSummary } from "../kube/captures.ts";
 import { ALL_NAMESPACES, getLeakWatch, listLeakWatches, type NamespaceScope } from "../kube/leakwatches.ts";
 import { formatBytes } from "../profile/index.ts";
 import { oneOf, parseFlags } from "./args.ts";
@@ -177,25 +176,6 @@ export function emptyCapturesMessage(namespace: NamespaceScope, leakWatch: strin
   return `no captures${of} ${where}: LeakWatch stores one when it confirms a leak (${statusCmd} shows the verdicts)`;
 }
 
-/** The files a capture holds, in the order they are written; files the size policy dropped are left out. */
-export function filesToWrite(capture: Capture): [CaptureFileName, Buffer][] {
-  const dropped = new Set(capture.meta.omitted.filter((o) => o.action === "dropped").map((o) => o.file));
-  const order: CaptureFileName[] = [
-    "heap.pb.gz",
-    "base-heap.pb.gz",
-    "goroutine.pb.gz",
-    "report.txt",
-    "report.json",
-  ];
-  const out: [CaptureFileName, Buffer][] = [];
-  for (const name of order) {
-    const value = capture.files[name];
-    if (value === undefined || dropped.has(name)) continue;
-    out.push([name, typeof value === "string" ? Buffer.from(value, "utf8") : value]);
-  }
-  return out;
-}
-
 /** Files of `names` already in `dir`. */
 export async function existingFiles(dir: string, names: readonly string[]): Promise<string[]> {
   const found: string[] = [];
@@ -248,9 +228,7 @@ export function renderGetResult(args: {
   const hasBase = names.has("base-heap.pb.gz");
   const dir = shellQuote(args.dir);
   // The controller's note names ./NAME: the same command, pointed at where the files are.
-  const open = captureCommands(namespace, capture.name, hasBase)
-    .open.split(`./${capture.name}/`)
-    .join(`${dir}/`);
+  const open = captureCommands(namespace, capture.name, hasBase, dir).open;
   const where = [
     m.container === undefined ? undefined : `container ${m.container}`,
     m.workload === undefined ? undefined : `${m.workload.kind}/${m.workload.name}`,
@@ -341,7 +319,7 @@ async function getCommand(argv: readonly string[], io: CommandIO): Promise<numbe
     const store = new ConfigMapCaptureStore({ client: cluster.client });
     const capture = await store.get(namespace, options.name);
     const dir = displayDir(options.name, options.dir);
-    const files = filesToWrite(capture);
+    const files = captureFileList(capture);
     if (!options.force) {
       const clash = await existingFiles(
         dir,

@@ -1,7 +1,9 @@
 // What every cluster command shares: the kubectl-like flags, loading the client from the current
 // kubeconfig/context, the check that the LeakWatch API is served, and turning expected failures
 // into one line on stderr with exit code 1.
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, join } from "node:path";
 import { KubeClient } from "../kube/client.ts";
 import { ALL_NAMESPACES, ensureLeakWatchApi, type NamespaceScope } from "../kube/leakwatches.ts";
 import type { CommandIO } from "./command.ts";
@@ -57,6 +59,12 @@ export async function withCluster(
   body: (cluster: Cluster) => Promise<number>,
 ): Promise<number> {
   let client: KubeClient | undefined;
+  if (options.kubeconfig === undefined && !hasDefaultKubeconfig(io.env)) {
+    io.stderr.write(
+      `leakwatch ${command}: no kubeconfig: pass --kubeconfig PATH, set KUBECONFIG, or create ~/.kube/config\n`,
+    );
+    return 1;
+  }
   try {
     client = await KubeClient.load({
       ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
@@ -71,6 +79,7 @@ export async function withCluster(
       namespace: (flag) => flag ?? loaded.currentNamespace,
     });
   } catch (err) {
+    if (io.signal.aborted) return 130; // Ctrl-C: the user knows
     const line = describeClusterError(err, {
       server: client?.server,
       context: options.context,
@@ -82,6 +91,16 @@ export async function withCluster(
   } finally {
     client?.close();
   }
+}
+
+/**
+ * What client-node would find without --kubeconfig: $KUBECONFIG, ~/.kube/config, or the in-cluster
+ * service account. Without any, it falls back to http://localhost:8080 and fails confusingly.
+ */
+export function hasDefaultKubeconfig(env: NodeJS.ProcessEnv, home = env.HOME ?? homedir()): boolean {
+  if ((env.KUBECONFIG ?? "") !== "") return true;
+  if (env.KUBERNETES_SERVICE_HOST !== undefined) return true;
+  return existsSync(join(home, ".kube", "config"));
 }
 
 /** How the user runs us: "kubectl leakwatch" as a kubectl plugin, else "leakwatch". */

@@ -5,7 +5,10 @@ import type { Command, CommandIO } from "./command.ts";
 import { UsageError } from "./command.ts";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  demo: { summary: "watch LeakWatch catch a real leak on this machine (npm run demo)", load: async () => (await import("./demo.ts")).demo },
+  demo: {
+    summary: "watch LeakWatch catch a real leak on this machine (npm run demo)",
+    load: async () => (await import("./demo.ts")).demo,
+  },
   run: {
     summary: "run the operator (in a cluster, or from a laptop with a kubeconfig)",
     load: async () => (await import("./run.ts")).run,

@@ -9,6 +9,7 @@ import type {
   RestartRecord,
   WorkloadReport,
 } from "../api/types.ts";
+import { captureCommands } from "../controller/report.ts";
 import { ALL_NAMESPACES, getLeakWatch, listLeakWatches, type NamespaceScope } from "../kube/leakwatches.ts";
 import { oneOf, parseFlags } from "./args.ts";
 import {
@@ -228,6 +229,10 @@ export function renderStatusView(v: StatusView, options: { wide: boolean; now: n
   }
   if (v.pods.length > 0 && v.notListed > 0) {
     out += `(${v.notListed} more pod(s) not listed: healthy, or past the status's 20 rows)\n`;
+  }
+  const newest = v.pods.find((p) => p.lastCapture !== undefined)?.lastCapture;
+  if (newest !== undefined) {
+    out += `next: ${captureCommands(v.namespace, newest.name, true).fetch}\n`;
   }
   if (options.wide && v.restarts.length > 0) {
     const last = [...v.restarts].sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];

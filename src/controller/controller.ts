@@ -84,6 +84,7 @@ export class Controller {
         if (lw === undefined) throw new Error(`LeakWatch ${runtime.key} is gone`);
         await writeStatusNow(this, runtime, lw, true);
       },
+      pods: (runtime) => this.podInformers.peek(runtime.ref.namespace),
     });
     this.queue = new WorkQueue({
       name: "leakwatch",

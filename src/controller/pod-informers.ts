@@ -43,6 +43,11 @@ export class PodInformers {
     return entry.informer;
   }
 
+  /** The namespace's pod informer if one runs (never starts one). */
+  peek(namespace: string): Informer<PodInfo> | undefined {
+    return this.informers.get(namespace)?.informer;
+  }
+
   async release(namespace: string, user: string): Promise<void> {
     const entry = this.informers.get(namespace);
     if (entry === undefined) return;

@@ -140,16 +140,12 @@ export function buildLeakReport(input: LeakReportInput): LeakReport {
   return { headline, heapDiff, goroutineDiff, text: `${lines.join("\n")}\n`, json };
 }
 
-/** The commands that fetch a capture and open it, for notes and the CLI. */
-export function captureCommands(
-  namespace: string,
-  capture: string,
-  hasBase: boolean,
-): { fetch: string; open: string } {
-  const fetch = `kubectl leakwatch captures get ${capture} -n ${namespace} -o ./${capture}`;
+/** The commands that fetch a capture and open it, for notes and the CLI; `dir` defaults to ./NAME. */
+export function captureCommands(namespace: string, capture: string, hasBase: boolean, dir = `./${capture}`): { fetch: string; open: string } {
+  const fetch = `kubectl leakwatch captures get ${capture} -n ${namespace} -o ${dir}`;
   const open = hasBase
-    ? `go tool pprof -http=: -base ./${capture}/base-heap.pb.gz ./${capture}/heap.pb.gz`
-    : `go tool pprof -http=: ./${capture}/heap.pb.gz`;
+    ? `go tool pprof -http=: -base ${dir}/base-heap.pb.gz ${dir}/heap.pb.gz`
+    : `go tool pprof -http=: ${dir}/heap.pb.gz`;
   return { fetch, open };
 }
 

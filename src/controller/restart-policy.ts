@@ -53,6 +53,7 @@ export type RestartDecision =
       withoutEvidence: boolean;
       message: string;
       workload: { kind: OwnerKind; name: string };
+      timeToLimitMs: number | null;
       /** A Blocked record for this pod instance that this attempt replaces. */
       retrying: RestartRecord | undefined;
     };
@@ -72,22 +73,6 @@ export type HoldReason =
   | "Paused"
   | "RolloutInProgress"
   | "WaitingForCapture";
-
-/** The guards in the order they are checked (docs/restarts.md lists them the same way). */
-export const GUARD_ORDER: readonly string[] = [
-  "Trigger",
-  "RestartOptedOut",
-  "Snoozed",
-  "NoOwner/OwnerUnknown",
-  "StaleData",
-  "AlreadyRestarted",
-  "OutsideWindow",
-  "RestartBudgetExhausted",
-  "Cooldown",
-  "MaxUnavailable",
-  "LastReplica/NotRollable/Paused/RolloutInProgress",
-  "WaitingForCapture",
-];
 
 /** The records a LeakWatch's status keeps (the CRD's maxItems). */
 export const MAX_RECORDS = 64;
@@ -242,9 +227,10 @@ export function decideRestart(input: RestartInput): RestartDecision {
       `${input.unavailable} other pod(s) of this LeakWatch are restarting or not Ready (maxUnavailable ${s.maxUnavailable})`,
     );
   }
-  // What the workload has available, by its status and by what we know is restarting in it.
-  const available = Math.min(w.available, w.replicas - input.workloadUnavailable);
-  if (s.strategy === "Evict" && available - (input.podReady ? 1 : 0) < 1) {
+  // Ready replicas besides this pod: by the workload's status, and by what we see restarting or
+  // not Ready in it right now (the status may lag behind both).
+  const others = Math.min(w.available - (input.podReady ? 1 : 0), w.replicas - 1 - input.workloadUnavailable);
+  if (s.strategy === "Evict" && others < 1) {
     return hold(
       "LastReplica",
       "RestartSkipped",
@@ -267,7 +253,7 @@ export function decideRestart(input: RestartInput): RestartDecision {
         `${workloadName} is paused; a rollout restart would not proceed`,
         true,
       );
-    if (available < 1)
+    if (others + (input.podReady ? 1 : 0) < 1)
       return hold(
         "LastReplica",
         "RestartSkipped",
@@ -300,6 +286,7 @@ export function decideRestart(input: RestartInput): RestartDecision {
     withoutEvidence,
     message: `${s.dryRun ? "would " : ""}${how}${evidence}${when}`,
     workload: { kind: w.kind, name: w.name },
+    timeToLimitMs: input.timeToLimitMs,
     retrying,
   };
 }
@@ -371,9 +358,12 @@ export function countUnavailable(input: {
 }
 
 /**
- * A restart has settled when its workload is whole again — every desired replica available and
- * on the current template — and the restarted instance is gone (Evict), or when the workload is
- * gone. Never within minSettleMs, while the workload's status may not show the restart yet.
+ * A restart has settled when its workload is whole again — by its status (every desired replica
+ * available and on the current template) and by the pod cache (as many Ready pods, the restarted
+ * instance gone) — or when the workload is gone. The cache is live where the status may lag, so a
+ * clock that jumps ahead cannot settle a restart whose replacement does not exist yet; and never
+ * within minSettleMs, while the status may not show the restart yet. `pods` are all the pods of the
+ * namespace, not only this LeakWatch's.
  */
 export function restartSettled(
   r: RestartRecord,
@@ -390,7 +380,8 @@ export function restartSettled(
   const w = ctx.workload;
   if (w.kind === "Gone") return true;
   if (w.kind === "Unknown") return false;
-  return w.observed && w.available >= w.replicas && w.updated >= w.replicas;
+  const ready = ctx.pods.filter((p) => p.workload === r.workload && p.ready && !p.deleting).length;
+  return w.observed && w.available >= w.replicas && w.updated >= w.replicas && ready >= w.replicas;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface TargetView {
   goroutineCount: number | undefined;
   /** Set while scrapes fail (after the first failure). */
   failing: { error: string; failures: number } | undefined;
+  /** The heap was read but something else was not (the goroutine profile). */
+  problem: string | undefined;
 }
 
 export type WatchPhase =
@@ -66,7 +68,7 @@ function severity(view: TargetView): number {
   if (verdict === "Leaking") return 4;
   if (verdict === "Suspected") return 3;
   if (view.failing !== undefined) return 2;
-  return verdict === "Collecting" ? 1 : 0;
+  return verdict === "Collecting" || view.problem !== undefined ? 1 : 0;
 }
 
 function twoDigits(n: number): number {
@@ -104,7 +106,8 @@ export function podReport(view: TargetView): PodReport {
   }
   if (target.restartCount > 0) report.restarts = target.restartCount;
   if (target.lastTerminationReason !== undefined) report.lastTerminationReason = target.lastTerminationReason;
-  if (view.failing !== undefined) report.lastError = view.failing.error.slice(0, 500);
+  const error = view.failing?.error ?? view.problem;
+  if (error !== undefined) report.lastError = error.slice(0, 500);
   return report;
 }
 

@@ -80,6 +80,8 @@ export class TargetWatch {
   suspectedBase: { compressed: Buffer; at: number } | undefined;
   failures = 0;
   lastError: string | undefined;
+  /** The goroutine profile could not be read at the last scrape (the heap was). */
+  goroutineProblem: string | undefined;
   /** A ScrapeFailing warning went out for the current failure streak. */
   failureWarned = false;
   /** What the current growth episode is still owed (events, capture). */
@@ -132,28 +134,21 @@ export class TargetWatch {
       stacks: "leaf",
     });
     const heapSummary = summarizeHeap(heap.profile);
-    let goroutines: ProfileWithSummary<GoroutineSummary> | undefined;
-    if (t.goroutinePath !== "") {
-      const received = await context.source.fetch({
-        ...request,
-        path: t.goroutinePath,
-        port: t.goroutinePort,
-        forceGC: false,
-        stacks: "full",
-      });
-      goroutines = { received, summary: summarizeGoroutines(received.profile) };
-    }
-    let goroutineLeak: ProfileWithSummary<GoroutineSummary> | undefined;
-    if (t.goroutineLeakPath !== "") {
-      const received = await context.source.fetch({
-        ...request,
-        path: t.goroutineLeakPath,
-        port: t.goroutinePort,
-        forceGC: false,
-        stacks: "full",
-      });
-      goroutineLeak = { received, summary: summarizeGoroutines(received.profile) };
-    }
+    // Goroutine profiles are extra evidence: when one fails, the heap sample still counts.
+    const problems: string[] = [];
+    const goroutineProfile = async (path: string): Promise<ProfileWithSummary<GoroutineSummary> | undefined> => {
+      if (path === "") return undefined;
+      try {
+        const received = await context.source.fetch({ ...request, path, port: t.goroutinePort, forceGC: false, stacks: "full" });
+        return { received, summary: summarizeGoroutines(received.profile) };
+      } catch (err) {
+        if (signal.aborted) throw err;
+        problems.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    };
+    const goroutines = await goroutineProfile(t.goroutinePath);
+    const goroutineLeak = await goroutineProfile(t.goroutineLeakPath);
     const at = now();
     const restarted =
       t.restartCount > this.seenRestartCount ||
@@ -177,6 +172,7 @@ export class TargetWatch {
     this.failures = 0;
     this.failureWarned = false;
     this.lastError = undefined;
+    this.goroutineProblem = problems.length === 0 ? undefined : problems.join("; ");
     this.dirty = true;
     if (restarted) {
       this.episode = newEpisode();
@@ -208,6 +204,7 @@ export class TargetWatch {
       goroutines: this.target.goroutinePath === "" ? undefined : metricView(this.assessment?.goroutines),
       heapBytes: this.heapBytes,
       goroutineCount: this.goroutineCount,
+      problem: this.goroutineProblem,
       failing:
         this.failures > 0 && this.lastError !== undefined
           ? { error: this.lastError, failures: this.failures }

@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { parse } from "yaml";
 import { formatDuration } from "../api/duration.ts";
 import type { LeakWatch, LeakWatchSpec } from "../api/types.ts";
-import { ConfigMapCaptureStore } from "../kube/captures.ts";
+import { ConfigMapCaptureStore, captureFileList } from "../kube/captures.ts";
 import { KubeClient } from "../kube/client.ts";
 import { leaseIdentity } from "../kube/lease.ts";
 import { CONFIG_DEFAULTS, validateConfig } from "../controller/config.ts";
@@ -226,11 +226,7 @@ async function explain(
   const capture = await store.get(DEMO_NAMESPACE, captureName);
   const dir = join(o.saveDir, captureName);
   await mkdir(dir, { recursive: true });
-  const files = capture.files;
-  for (const file of ["heap.pb.gz", "goroutine.pb.gz", "base-heap.pb.gz", "report.txt", "report.json"] as const) {
-    const content = files[file];
-    if (content !== undefined) await writeFile(join(dir, file), content);
-  }
+  for (const [file, content] of captureFileList(capture)) await writeFile(join(dir, file), content);
   const report = capture.files["report.txt"];
   const grew = report.split("\n");
   const from = grew.findIndex((l) => l.startsWith("What grew"));

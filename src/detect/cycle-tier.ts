@@ -26,6 +26,29 @@ export interface CycleTierResult {
   readonly fit: TrendFit | null;
   readonly spanMs: number;
   readonly reasons: readonly string[];
+  /** The fitted load cycle (24 h and 12 h harmonics), when a full cycle has been seen. */
+  readonly seasonal: Seasonal | null;
+}
+
+/** A fitted cycle: value at t = Σ harmonics of (t − origin). */
+export interface Seasonal {
+  readonly origin: number;
+  readonly cycleMs: number;
+  /** sin, cos of the cycle, then sin, cos of its half. */
+  readonly coefficients: readonly [number, number, number, number];
+}
+
+export function seasonalAt(seasonal: Seasonal, t: number): number {
+  const w = (2 * Math.PI) / seasonal.cycleMs;
+  const x = w * (t - seasonal.origin);
+  const [a, b, c, d] = seasonal.coefficients;
+  return a * Math.sin(x) + b * Math.cos(x) + c * Math.sin(2 * x) + d * Math.cos(2 * x);
+}
+
+/** The view with the fitted cycle taken out. */
+export function deseasonalize(view: MetricView, seasonal: Seasonal | null): MetricView {
+  if (seasonal === null) return view;
+  return { t: view.t, y: view.y.map((v, i) => v - seasonalAt(seasonal, view.t[i] ?? 0)) };
 }
 
 function designRow(hours: number, cycleHours: number, stepAt: number | null): Float64Array {
@@ -72,6 +95,7 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
       fit: null,
       spanMs,
       reasons: [`a full ${formatDuration(cycleMs)} cycle is seen in ${toGo}`],
+      seasonal: null,
     };
   }
   const cycleHours = cycleMs / HOUR;
@@ -89,6 +113,7 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
       fit: null,
       spanMs,
       reasons: ["history too irregular to fit"],
+      seasonal: null,
     };
   }
   const stepAt = likelyStep(plain.residuals, hours);
@@ -101,16 +126,21 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
         );
   const model = stepped ?? plain;
   const c = model.coefficients;
+  const seasonal: Seasonal = {
+    origin: first,
+    cycleMs,
+    coefficients: [c[2] ?? 0, c[3] ?? 0, c[4] ?? 0, c[5] ?? 0],
+  };
   // Remove the cycle and the step; keep trend + noise for the robust tests.
   const w = (2 * Math.PI) / cycleHours;
   const deseasoned = Float64Array.from(hours, (h, i) => {
-    const seasonal =
+    const cyclic =
       (c[2] ?? 0) * Math.sin(w * h) +
       (c[3] ?? 0) * Math.cos(w * h) +
       (c[4] ?? 0) * Math.sin(2 * w * h) +
       (c[5] ?? 0) * Math.cos(2 * w * h);
     const step = stepped !== null && stepAt !== null && h >= stepAt ? (c[6] ?? 0) : 0;
-    return (y[i] ?? 0) - seasonal - step;
+    return (y[i] ?? 0) - cyclic - step;
   });
   const perHour = binnedMedians(view.t, deseasoned, cycleMs / 24);
   const fit = fitTrend(perHour.t, perHour.y, 0, perHour.t.length, 0.9);
@@ -129,14 +159,14 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
         ? `trend ${formatPercent(rel)}/h over ${formatDuration(spanMs)} is below the minimum`
         : `fits a ${formatDuration(cycleMs)} load cycle with no significant trend over ${formatDuration(spanMs)}`,
     );
-    return { available: true, confirmed: false, growing: false, fit: adjusted, spanMs, reasons };
+    return { available: true, confirmed: false, growing: false, fit: adjusted, spanMs, reasons, seasonal };
   }
   reasons.push(
     `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) over ${formatDuration(spanMs)} beyond the ${formatDuration(cycleMs)} cycle`,
   );
   if (recent.slopePerHour < PERSISTENCE_SHARE * fit.slopePerHour) {
     reasons.push(`growth stopped in the last ${formatDuration(cycleMs / 2)}`);
-    return { available: true, confirmed: false, growing: true, fit: adjusted, spanMs, reasons };
+    return { available: true, confirmed: false, growing: true, fit: adjusted, spanMs, reasons, seasonal };
   }
   if (spanMs >= 2 * cycleMs - bucketMs) {
     const split = firstIndexFrom(view, last - cycleMs);
@@ -145,11 +175,11 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
     const expected = fit.slopePerHour * cycleHours;
     if (troughLast - troughBefore < 0.25 * expected) {
       reasons.push("the last cycle's trough is not above the one before");
-      return { available: true, confirmed: false, growing: true, fit: adjusted, spanMs, reasons };
+      return { available: true, confirmed: false, growing: true, fit: adjusted, spanMs, reasons, seasonal };
     }
     reasons.push(
       `trough rose ${formatPercent((100 * (troughLast - troughBefore)) / troughBefore)} in one cycle`,
     );
   }
-  return { available: true, confirmed: true, growing: true, fit: adjusted, spanMs, reasons };
+  return { available: true, confirmed: true, growing: true, fit: adjusted, spanMs, reasons, seasonal };
 }

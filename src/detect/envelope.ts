@@ -4,6 +4,10 @@
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { median, robustScale } from "./stats/order.ts";
 
+/** Slope noise is read at this quantile of the history's deviations (z of it for a normal). */
+const NOISE_QUANTILE = 0.9;
+const NOISE_QUANTILE_Z = 1.645;
+
 /** Load cycles swing at most this far either side of their mean (the design assumption of the tiers). */
 export const MAX_CYCLE_AMPLITUDE = 0.3;
 
@@ -17,8 +21,8 @@ export function runningMedian(y: readonly number[], from: number, to: number, wi
 
 /**
  * The segment's lowest sustained level over the last cycle: the minimum of the bucket medians and of
- * a running median of the window's blocks (one bucket wide). A load cycle's mean is at most
- * floor / (1 − MAX_CYCLE_AMPLITUDE).
+ * a running median of the window's blocks (one bucket wide), from `since` on (all of the data when
+ * nothing is that recent). A load cycle's mean is at most floor / (1 − MAX_CYCLE_AMPLITUDE).
  */
 export function floorLevel(
   blocks: MetricView,
@@ -26,11 +30,18 @@ export function floorLevel(
   blocksPerBucket: number,
   since: number,
 ): number {
-  let low = Infinity;
-  for (let i = firstIndexFrom(buckets, since); i < buckets.t.length; i++) low = Math.min(low, buckets.y[i] ?? low);
-  const width = Math.max(1, Math.min(blocksPerBucket, blocks.t.length));
-  for (const v of runningMedian(blocks.y, 0, blocks.t.length, width)) low = Math.min(low, v);
-  return Number.isFinite(low) ? low : 0;
+  const low = (from: number): number => {
+    let min = Infinity;
+    for (let i = firstIndexFrom(buckets, from); i < buckets.t.length; i++) min = Math.min(min, buckets.y[i] ?? min);
+    const start = firstIndexFrom(blocks, from);
+    const width = Math.max(1, Math.min(blocksPerBucket, blocks.t.length - start));
+    for (const v of runningMedian(blocks.y, start, blocks.t.length, width)) min = Math.min(min, v);
+    return min;
+  };
+  const recent = low(since);
+  if (Number.isFinite(recent)) return recent;
+  const all = low(-Infinity);
+  return Number.isFinite(all) ? all : 0;
 }
 
 export interface History {
@@ -112,5 +123,93 @@ export function historicSlopeScale(history: History, lagMs: number, minPairs: nu
     if (dt > lagMs * 1.5) continue;
     slopes.push(((y[j] ?? 0) - (y[i] ?? 0)) / (dt / 3_600_000));
   }
-  return slopes.length >= minPairs ? robustScale(slopes) : null;
+  if (slopes.length < minPairs) return null;
+  // A high quantile of the deviations, in units of a normal standard deviation: bursty series have
+  // heavy tails that a median-based scale would miss.
+  const centre = median(slopes);
+  const deviations = Float64Array.from(slopes, (s) => Math.abs(s - centre)).sort();
+  const k = Math.min(deviations.length - 1, Math.floor(NOISE_QUANTILE * deviations.length));
+  return (deviations[k] ?? 0) / NOISE_QUANTILE_Z;
+}
+
+/** Smallest range a cycle of amplitude 1 shows over `spanMs`: a window centred on its peak or trough. */
+export function cycleRangeFactor(spanMs: number, cycleMs: number): number {
+  return 1 - Math.cos(Math.min(Math.PI, (Math.PI * spanMs) / cycleMs));
+}
+
+/**
+ * The largest cycle amplitude (same units as the values) the history allows: a cycle of amplitude A
+ * spans at least A·(1 − cos(πL/cycle)) within every stretch of length L, so each stretch of the
+ * history at least `minSpanMs` long bounds A by its range (plus twice the noise) over that factor.
+ * Null when the history is shorter than `minSpanMs`.
+ */
+export function cycleAmplitudeBound(
+  history: History,
+  cycleMs: number,
+  minSpanMs: number,
+  stepMs: number,
+): number | null {
+  const { t, y } = history;
+  const n = t.length;
+  if (n < 2 || (t[n - 1] ?? 0) - (t[0] ?? 0) < minSpanMs) return null;
+  const diffs: number[] = [];
+  for (let i = 1; i < n; i++) diffs.push((y[i] ?? 0) - (y[i - 1] ?? 0));
+  const noise = robustScale(diffs) / Math.SQRT2;
+  let bound = Infinity;
+  for (let i = 0; i < n; i++) {
+    const ti = t[i] ?? 0;
+    let low = Infinity;
+    let high = -Infinity;
+    let nextLength = minSpanMs;
+    for (let j = i; j < n; j++) {
+      const v = y[j] ?? 0;
+      low = Math.min(low, v);
+      high = Math.max(high, v);
+      const length = (t[j] ?? 0) - ti;
+      if (length >= nextLength) {
+        bound = Math.min(bound, (high - low + 2 * noise) / cycleRangeFactor(length, cycleMs));
+        nextLength = length + stepMs;
+      }
+    }
+  }
+  return Number.isFinite(bound) ? bound : null;
+}
+
+/**
+ * When the floor may start: after warm-up, unless the first ramp time after it climbed more than
+ * twice as fast as the rest of the segment (a slow warm-up, whose early levels are not where the
+ * process settled), in which case that first ramp time is left out too.
+ */
+export function settledSince(
+  blocks: MetricView,
+  buckets: MetricView,
+  warmupEnd: number,
+  rampMs: number,
+): number {
+  const points: { t: number[]; y: number[] } = { t: [], y: [] };
+  const firstBlock = blocks.t[0] ?? Infinity;
+  for (let i = 0; i < buckets.t.length && (buckets.t[i] ?? 0) < firstBlock; i++) {
+    points.t.push(buckets.t[i] ?? 0);
+    points.y.push(buckets.y[i] ?? 0);
+  }
+  points.t.push(...blocks.t);
+  points.y.push(...blocks.y);
+  const split = firstIndexFrom(points, warmupEnd + rampMs);
+  const n = points.t.length;
+  if (split < 3 || n - split < 3 || (points.t[n - 1] ?? 0) - (points.t[split] ?? 0) < rampMs) return warmupEnd;
+  const early = theilSen(points.t, points.y, 0, split);
+  const late = theilSen(points.t, points.y, split, n);
+  return early > 0 && early > 2 * Math.max(0, late) ? warmupEnd + rampMs : warmupEnd;
+}
+
+/** Plain Theil–Sen slope (per ms) of points [from, to). */
+function theilSen(t: readonly number[], y: readonly number[], from: number, to: number): number {
+  const slopes: number[] = [];
+  for (let i = from; i < to; i++) {
+    for (let j = i + 1; j < to; j++) {
+      const dt = (t[j] ?? 0) - (t[i] ?? 0);
+      if (dt > 0) slopes.push(((y[j] ?? 0) - (y[i] ?? 0)) / dt);
+    }
+  }
+  return slopes.length === 0 ? 0 : median(slopes);
 }

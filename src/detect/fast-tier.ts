@@ -14,12 +14,14 @@ import {
   historicSlopeScale,
   historyBefore,
   runningMedian,
+  settledSince,
   type History,
 } from "./envelope.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
-import { firstIndexFrom, largestFallBack, largestJump, type MetricView } from "./metric-view.ts";
+import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { median, robustScale } from "./stats/order.ts";
 import { normalQuantile } from "./stats/normal.ts";
+import { stepExplains } from "./step.ts";
 import { fitTrend, quickGrowthP, type TrendFit } from "./stats/trend-fit.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 
@@ -40,14 +42,17 @@ const MIN_THIRD_SHARE = 0.25;
 /** The second half rising at less than this share of the first half's rate is deceleration. */
 const MIN_HALF_RATIO = 0.7;
 const HOUR = 3_600_000;
+/**
+ * With no history to measure it, traffic is assumed to move the level by this share (one standard
+ * deviation) between any two moments: the slope noise of a span of length T is then √2·3%/T.
+ */
+const TRAFFIC_WANDER = 0.03;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
 /** The warm-up test runs at this multiple of the sensitivity's α (it is one of several conditions). */
 const WARMUP_TEST_ALPHA_FACTOR = 5;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
-/** A single step explains a suffix when its absolute residuals are below this share of the line's. */
-const STEP_FIT_SHARE = 0.9;
 /** The fastest a ±30% load cycle climbs, relative to its mean, in %/h per hour⁻¹ of cycle frequency. */
 function cycleRatePercent(cycleMs: number): number {
   const a = MAX_CYCLE_AMPLITUDE;
@@ -117,7 +122,12 @@ function checkSuffix(
   // be surely above the fast threshold itself, beyond the suffix's own wander around its trend.
   const historic = noise(fit.spanMs + ctx.blockMs, view.t[from] ?? 0);
   const bound = historic === null ? fastPercent : cycleRate;
-  const slopeNoise = historic ?? wanderNoise(view, from, fit, ctx);
+  const slopeNoise =
+    historic ??
+    Math.max(
+      wanderNoise(view, from, fit, ctx),
+      (Math.SQRT2 * TRAFFIC_WANDER * ref) / ((fit.spanMs + ctx.blockMs) / HOUR),
+    );
   const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const margin = Math.hypot(rel - relLow, z * percentPerHour(slopeNoise, ref));
   if (rel - margin < bound) {
@@ -178,38 +188,6 @@ function wanderNoise(view: MetricView, from: number, fit: TrendFit, ctx: TierCon
   const width = Math.max(3, Math.min(residuals.length, Math.round(ctx.timing.bucketMs / ctx.blockMs)));
   const smooth = runningMedian(residuals, 0, residuals.length, width);
   return (Math.SQRT2 * robustScale(smooth)) / ((fit.spanMs + ctx.blockMs) / HOUR);
-}
-
-/**
- * A single step (flat, a rise, flat) fits the suffix better than steady growth (by absolute
- * residuals): a one-off step up, not a leak. Returns the step's height, or null.
- */
-function stepExplains(view: MetricView, from: number, fit: TrendFit): number | null {
-  const to = view.t.length;
-  const n = to - from;
-  if (n < 6) return null;
-  const t0 = view.t[to - 1] ?? 0;
-  let linear = 0;
-  for (let i = from; i < to; i++) {
-    const expected = fit.level + (fit.slopePerHour * ((view.t[i] ?? 0) - t0)) / HOUR;
-    linear += Math.abs((view.y[i] ?? 0) - expected);
-  }
-  let best = Infinity;
-  let height = 0;
-  for (let k = from + 2; k <= to - 2; k++) {
-    const left = view.y.slice(from, k);
-    const right = view.y.slice(k, to);
-    const ml = median(left);
-    const mr = median(right);
-    let cost = 0;
-    for (const v of left) cost += Math.abs(v - ml);
-    for (const v of right) cost += Math.abs(v - mr);
-    if (cost < best) {
-      best = cost;
-      height = mr - ml;
-    }
-  }
-  return best < STEP_FIT_SHARE * linear && height > 0 ? height : null;
 }
 
 /** Largest rise over at most `span` consecutive steps; `at` is where the rise ends. */
@@ -306,7 +284,12 @@ export function evaluateFastTier(
   const last = view.t[n - 1] ?? 0;
   const windowFit = fitTrend(view.t, view.y, 0, n, SLOPE_CONFIDENCE);
   const blocksPerBucket = Math.max(1, Math.round(timing.bucketMs / timing.blockMs));
-  const floor = floorLevel(view, buckets, blocksPerBucket, last - config.cycleMs);
+  const floor = floorLevel(
+    view,
+    buckets,
+    blocksPerBucket,
+    Math.max(last - config.cycleMs, settledSince(view, buckets, segmentStart + config.warmupMs, timing.rampMs)),
+  );
   const reference = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : windowFit.median;
   const historySince = Math.max(segmentStart + config.warmupMs, last - config.cycleMs);
   const noise: SlopeNoise = (lagMs, before) => {
@@ -367,7 +350,7 @@ export function evaluateFastTier(
   const rampMs = timing.rampMs * ctx.preset.spanFactor;
   const rise = fit.slopePerHour * (growingForMs / HOUR);
   const growthStart = view.t[from] ?? last;
-  const inJumps = largestJump(view.y, from, n).size > JUMPY_SHARE * rise;
+  const inJumps = growsInJumps(view.y, from, n, rise);
   // Growth that began soon after the start may still be warm-up.
   const young = growthStart - segmentStart < config.warmupMs + rampMs;
   const history = historyBefore(
@@ -378,12 +361,17 @@ export function evaluateFastTier(
     growthStart,
     historySince,
   );
-  const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, ctx);
+  const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, last, reference, ctx);
   if (breakout !== null) return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons: [...reasons, breakout] };
 
   // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
   // growth in jumps (traffic bursts that hold and release) or after swings as large needs twice that.
-  const bumpy = history !== null && history.fallBack >= MAX_FALL_BACK_SHARE * rise;
+  // Swings as large before: the history fell back by half the rise, or the growth so far only climbs
+  // back towards levels the history has already reached.
+  const startLevel = fit.level - rise;
+  const bumpy =
+    history !== null && Math.max(history.fallBack, history.max - startLevel) >= MAX_FALL_BACK_SHARE * rise;
+  if (process.env.LWDEBUG3) console.error(`jumps ${inJumps} bumpy ${bumpy} young ${young} fall ${history?.fallBack} rise ${rise} hist ${history?.y.map((v) => Math.round(v / 1048576)).join(",")}`);
   if (young) {
     // Growth since the start: a warm-up unless it keeps its pace, and it must outlast a ramp
     // (twice that in jumps or after swings as large).
@@ -423,11 +411,22 @@ export function evaluateFastTier(
  * its highest level by more than the history's own largest excursion. A healthy ramp stays inside what
  * the series has shown before; a leak leaves it.
  */
-function breakoutReason(fit: TrendFit, history: History | null, rampMs: number, ctx: TierContext): string | null {
+function breakoutReason(
+  fit: TrendFit,
+  history: History | null,
+  rampMs: number,
+  now: number,
+  reference: number,
+  ctx: TierContext,
+): string | null {
   if (history === null || history.spanMs < rampMs) return null;
   const excursion = Math.max(history.max - history.median, 3 * history.scale);
+  // A load cycle keeps setting new highs on its rising side: allow for its steepest climb since the
+  // history's high.
+  const cycleClimb =
+    (cycleRatePercent(ctx.config.cycleMs) / 100) * Math.min(fit.median, reference) * ((now - history.maxAt) / HOUR);
   const above = fit.level - history.max;
-  if (above < excursion) return null;
+  if (above < excursion + cycleClimb) return null;
   const what = ctx.kind === "heap" ? formatBytes(above) : `${Math.round(above)} goroutines`;
   return `${what} above the highest level of the last ${formatDuration(history.spanMs)}, more than its largest swing`;
 }

@@ -3,7 +3,7 @@
 import { assessMetric } from "./assess.ts";
 import { summarizeSegment } from "./carry.ts";
 import { sensitivityPresets, type DetectorConfig } from "./config.ts";
-import { evaluateCycleTier, type CycleTierResult } from "./cycle-tier.ts";
+import { deseasonalize, evaluateCycleTier, type CycleTierResult, type Seasonal } from "./cycle-tier.ts";
 import { InvalidSampleError } from "./errors.ts";
 import { addSample, blockMs, bucketMs, referenceLevel, startSegment } from "./ingest.ts";
 import { metricView, type MetricKind } from "./metric-view.ts";
@@ -48,12 +48,17 @@ function memoized<T extends CycleTierResult | SustainedTierResult>(
   return result;
 }
 
-function sustainedFor(state: SeriesState, kind: MetricKind, ctx: TierContext): SustainedTierResult {
+function sustainedFor(
+  state: SeriesState,
+  kind: MetricKind,
+  seasonal: Seasonal | null,
+  ctx: TierContext,
+): SustainedTierResult {
   return memoized(state, `sustained:${kind}`, () =>
     evaluateSustainedTier(
       {
-        buckets: metricView(state.buckets, kind),
-        blocks: metricView(state.blocks, kind),
+        buckets: deseasonalize(metricView(state.buckets, kind), seasonal),
+        blocks: deseasonalize(metricView(state.blocks, kind), seasonal),
         segmentStart: state.segmentStart ?? 0,
       },
       ctx,
@@ -130,7 +135,9 @@ function evaluate(state: SeriesState, now: number, config: DetectorConfig): Asse
   const segmentStart = state.segmentStart ?? now;
   const assessOne = (kind: MetricKind): MetricAssessment => {
     const ctx = context(config, kind);
-    const view = metricView(state.blocks, kind);
+    // With a full cycle in view, the fitted cycle is taken out before the trend tests.
+    const cycle = cycleFor(state, kind, config, ctx);
+    const view = deseasonalize(metricView(state.blocks, kind), cycle.seasonal);
     const hasData =
       kind === "heap" ||
       view.t.length > 0 ||
@@ -140,9 +147,9 @@ function evaluate(state: SeriesState, now: number, config: DetectorConfig): Asse
     const { assessment, memory: next } = assessMetric(
       {
         view,
-        buckets: metricView(state.buckets, kind),
-        cycle: () => cycleFor(state, kind, config, ctx),
-        sustained: () => sustainedFor(state, kind, ctx),
+        buckets: deseasonalize(metricView(state.buckets, kind), cycle.seasonal),
+        cycle: () => cycle,
+        sustained: () => sustainedFor(state, kind, cycle.seasonal, ctx),
         memory,
         carried: kind === "heap" ? state.carriedHeap : state.carriedGoroutines,
         oomGrowthStreak: kind === "heap" ? state.oomGrowthStreak : 0,

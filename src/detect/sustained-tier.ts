@@ -7,27 +7,39 @@
 //  - every quarter: the heap rose within every quarter of the last two thirds of a cycle (16 h of 24 h).
 //    Any such stretch of a cycle holds a peak or a trough, and the quarter holding it stands still or
 //    falls: a load cycle of any amplitude cannot pass this test. Each quarter's rise must be significant.
-import { MAX_CYCLE_AMPLITUDE, floorLevel, historicSlopeScale, historyBefore } from "./envelope.ts";
+import {
+  MAX_CYCLE_AMPLITUDE,
+  cycleAmplitudeBound,
+  floorLevel,
+  historicSlopeScale,
+  historyBefore,
+  settledSince,
+} from "./envelope.ts";
 import { formatDuration, formatPercent, formatRate } from "./format.ts";
 import { binnedMedians } from "./hourly.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { median } from "./stats/order.ts";
 import { fitTrend, type TrendFit } from "./stats/trend-fit.ts";
+import { stepExplains } from "./step.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 
 const HOUR = 3_600_000;
 /** Share of a cycle the every-quarter rule spans. */
-const CYCLE_SHARE = 2 / 3;
+const CYCLE_SHARE = 3 / 4;
 /** Spans of the beyond-the-cycle rule, in windows (capped at CYCLE_SHARE of a cycle). */
 const SPAN_WINDOWS = [2, 3, 4, 6, 8];
 /** Each quarter's own slope must be at least this share of the overall slope. */
 const MIN_QUARTER_SHARE = 0.4;
 /** In the every-quarter rule, each quarter's growth must be significant at this level. */
-const QUARTER_ALPHA = 0.05;
+const QUARTER_ALPHA = 0.1;
 /** Coarse resolution of the tests: this share of a cycle (1 h of 24 h). */
 const COARSE_SHARE = 1 / 24;
 const SLOPE_CONFIDENCE = 0.9;
+/** The history must cover this share of a cycle before it may bound the cycle's amplitude. */
+const MIN_HISTORY_SHARE = 0.25;
+/** The second half rising at less than this share of the first half's rate is a slowing tail. */
+const MIN_HALF_RATIO = 0.5;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
 
@@ -62,20 +74,50 @@ function everyQuarterRises(view: MetricView, from: number, to: number, fit: Tren
     const qTo = q === 3 ? to : firstIndexFrom(view, start + ((q + 1) * span) / 4);
     if (qTo - qFrom < 4) return false;
     const quarter = fitTrend(view.t, view.y, qFrom, qTo, SLOPE_CONFIDENCE);
+    if (process.env.LWDEBUG4 && alpha !== null) console.error(`   q${q} slope ${(quarter.slopePerHour / fit.slopePerHour).toFixed(2)} p ${quarter.pGrowth.toPrecision(2)} hr ${quarter.autocorrelationFactor.toFixed(2)} n ${quarter.n}`);
     if (quarter.slopePerHour < MIN_QUARTER_SHARE * fit.slopePerHour) return false;
     if (alpha !== null && quarter.pGrowth >= alpha) return false;
   }
   return true;
 }
 
-/** Largest rise a cycle of amplitude `a` (share of its mean) makes over `spanMs`. */
-function cycleRise(a: number, spanMs: number, cycleMs: number): number {
-  return 2 * a * Math.sin(Math.min(Math.PI / 2, (Math.PI * spanMs) / cycleMs));
+const cycleSlopeMemo = new Map<string, number>();
+
+/**
+ * The steepest Theil–Sen slope (per hour, for amplitude 1) a sinusoidal cycle shows over a span of
+ * `spanMs` sampled every `stepMs`, over all phases: what a cycle can fake on this test.
+ */
+export function maxCycleSlope(spanMs: number, cycleMs: number, stepMs: number): number {
+  const key = `${spanMs}:${cycleMs}:${stepMs}`;
+  const hit = cycleSlopeMemo.get(key);
+  if (hit !== undefined) return hit;
+  const n = Math.max(2, Math.min(64, Math.round(spanMs / stepMs) + 1));
+  const hours = Array.from({ length: n }, (_, i) => ((i / (n - 1)) * spanMs) / HOUR);
+  const w = (2 * Math.PI) / (cycleMs / HOUR);
+  let best = 0;
+  for (let k = 0; k < 48; k++) {
+    const phase = (2 * Math.PI * k) / 48;
+    const slopes: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const hi = hours[i] ?? 0;
+        const hj = hours[j] ?? 0;
+        slopes.push((Math.sin(w * hj + phase) - Math.sin(w * hi + phase)) / (hj - hi));
+      }
+    }
+    best = Math.max(best, median(slopes));
+  }
+  cycleSlopeMemo.set(key, best);
+  return best;
 }
 
-/** Smallest range a cycle of amplitude 1 shows over `spanMs` (a window around its peak or trough). */
-function cycleRangeFactor(spanMs: number, cycleMs: number): number {
-  return 1 - Math.cos(Math.min(Math.PI, (Math.PI * spanMs) / cycleMs));
+/** The second half rises at less than half the first half's rate: a tail of warm-up, not a leak. */
+function slowsDown(view: MetricView, from: number, to: number): boolean {
+  const mid = from + Math.floor((to - from) / 2);
+  if (mid - from < 4 || to - mid < 4) return false;
+  const first = fitTrend(view.t, view.y, from, mid, SLOPE_CONFIDENCE).slopePerHour;
+  const second = fitTrend(view.t, view.y, mid, to, SLOPE_CONFIDENCE).slopePerHour;
+  return first > 0 && second < MIN_HALF_RATIO * first;
 }
 
 function checkSpan(
@@ -92,7 +134,8 @@ function checkSpan(
   const none: SpanCheck = { passes: false, fit: null, rel: 0, reason: "" };
   if (n - from < 0.8 * (spanMs / timing.bucketMs)) return none;
   const start = buckets.t[from] ?? last;
-  if (start - inputs.segmentStart < config.warmupMs + timing.rampMs) return none; // may still be warm-up
+  // A warm-up (time constant up to the ramp time) has all but ended two ramp times after the start.
+  if (start - inputs.segmentStart < config.warmupMs + 2 * timing.rampMs) return none;
   const fit = fitTrend(buckets.t, buckets.y, from, n, SLOPE_CONFIDENCE);
   const reference = Math.min(fit.median, floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : fit.median);
   const rel = percentPerHour(fit.slopePerHour, reference);
@@ -109,6 +152,9 @@ function checkSpan(
   ) {
     return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${span} but not in every part of it` };
   }
+  if (slowsDown(buckets, from, n) || stepExplains(buckets, from, fit) !== null) {
+    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${span}, but as a step or slowing down` };
+  }
   // How far a load cycle could swing: 30%, or what the history before the span allows.
   const history = historyBefore(
     inputs.blocks,
@@ -119,18 +165,23 @@ function checkSpan(
     Math.max(inputs.segmentStart + config.warmupMs, start - config.cycleMs),
   );
   let amplitude = MAX_CYCLE_AMPLITUDE;
-  if (history !== null && history.spanMs >= config.windowMs) {
-    const swing = (Math.max(...history.y) - Math.min(...history.y)) / reference;
-    amplitude = Math.min(amplitude, swing / cycleRangeFactor(history.spanMs, config.cycleMs));
-  }
-  const cycleShare = cycleRise(amplitude, spanMs, config.cycleMs) * (floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) / reference : 1);
+  const bound =
+    history === null
+      ? null
+      : cycleAmplitudeBound(history, config.cycleMs, config.cycleMs * MIN_HISTORY_SHARE, config.cycleMs * COARSE_SHARE);
+  if (bound !== null) amplitude = Math.min(amplitude, bound / reference);
+  // The steepest slope such a cycle shows on this test, relative to the reference (its mean is at
+  // most floor / (1 − 30%)).
+  const meanShare = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) / reference : 1;
+  const cycleRate = 100 * amplitude * maxCycleSlope(spanMs, config.cycleMs, timing.bucketMs) * meanShare;
   // Slope noise at this time scale: from the history, else the span's own wander around its trend.
   const historic = history === null ? null : historicSlopeScale(history, spanMs, MIN_NOISE_PAIRS);
   const noise = percentPerHour(historic ?? wander(buckets, from, fit, spanMs, ctx), reference);
   const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const surely = rel - Math.hypot(rel - relLow, z * noise);
   const hours = spanMs / HOUR;
-  if ((surely * hours) / 100 < cycleShare) {
+  if (process.env.LWDEBUG2) console.error(`    rel ${rel.toFixed(2)} low ${relLow.toFixed(2)} noise ${noise.toFixed(2)} surely ${surely.toFixed(2)} cycleRate ${cycleRate.toFixed(2)} A ${amplitude.toFixed(2)}`);
+  if (surely < cycleRate) {
     return {
       passes: false,
       fit,
@@ -142,7 +193,7 @@ function checkSpan(
     passes: true,
     fit,
     rel,
-    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}: ${formatPercent(rel * hours)} in all, more than a load cycle of ±${formatPercent(100 * amplitude)} can add in that time`,
+    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}: ${formatPercent(rel * hours)} in all, more than a load cycle of ±${formatPercent(100 * amplitude)} can add in that time` + (process.env.LWDEBUG ? ` [rel ${rel.toFixed(2)} low ${relLow.toFixed(2)} noise ${noise.toFixed(2)} hist ${historic === null ? "-" : "y"} surely ${surely.toFixed(2)} cycleRate ${cycleRate.toFixed(2)} ref/med ${(reference / fit.median).toFixed(2)} floor/ref ${(floor/reference).toFixed(2)} hr ${fit.autocorrelationFactor.toFixed(1)} n ${fit.n}]` : ""),
   };
 }
 
@@ -188,6 +239,10 @@ function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierConte
       reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)} but not in every part of it`,
     };
   }
+  const bucketFit = fitTrend(buckets.t, buckets.y, from, n, SLOPE_CONFIDENCE);
+  if (stepExplains(buckets, from, bucketFit) !== null) {
+    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)}, but as one step` };
+  }
   return {
     passes: true,
     fit,
@@ -200,13 +255,22 @@ export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext)
   const { buckets } = inputs;
   const { config, timing } = ctx;
   const last = buckets.t[buckets.t.length - 1] ?? 0;
-  const floor = floorLevel(inputs.blocks, buckets, Math.max(1, Math.round(timing.bucketMs / timing.blockMs)), last - config.cycleMs);
+  const floor = floorLevel(
+    inputs.blocks,
+    buckets,
+    Math.max(1, Math.round(timing.bucketMs / timing.blockMs)),
+    Math.max(
+      last - config.cycleMs,
+      settledSince(inputs.blocks, buckets, inputs.segmentStart + config.warmupMs, timing.rampMs),
+    ),
+  );
   const maxSpan = config.cycleMs * CYCLE_SHARE;
   const spans = [...new Set(SPAN_WINDOWS.map((w) => Math.min(maxSpan, w * config.windowMs)))];
   let best: { check: SpanCheck; spanMs: number } | null = null;
   let reason = "";
   for (const spanMs of spans) {
     const check = checkSpan(inputs, spanMs, floor, ctx);
+    if (process.env.LWDEBUG2 && ctx.kind === "heap") console.error(`  [sus ${formatDuration(last - (inputs.segmentStart))} span ${formatDuration(spanMs)}] ${check.passes} rel ${check.rel.toFixed(1)} p ${check.fit?.pGrowth.toPrecision(2) ?? "-"} ${check.reason}`);
     if (check.passes) best = { check, spanMs };
     else if (check.reason !== "") reason = check.reason;
   }

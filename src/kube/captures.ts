@@ -35,6 +35,7 @@ import { silentLogger, type Logger } from "./logger.ts";
 import { LABELS, MANAGED_BY, labelValue, ownerReference } from "./ownership.ts";
 
 export type { CaptureFiles, CaptureMeta, StoredCaptureMeta } from "./capture-layout.ts";
+import type { CaptureFileName } from "./capture-layout.ts";
 
 export interface SavedCapture {
   name: string;
@@ -338,4 +339,23 @@ function decodeBinary(cm: ConfigMap): Map<string, Buffer> {
 function sameBinary(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/** The files a capture holds, in the order they are written; files the size policy dropped are left out. */
+export function captureFileList(capture: Capture): [CaptureFileName, Buffer][] {
+  const dropped = new Set(capture.meta.omitted.filter((o) => o.action === "dropped").map((o) => o.file));
+  const order: CaptureFileName[] = [
+    "heap.pb.gz",
+    "base-heap.pb.gz",
+    "goroutine.pb.gz",
+    "report.txt",
+    "report.json",
+  ];
+  const out: [CaptureFileName, Buffer][] = [];
+  for (const name of order) {
+    const value = capture.files[name];
+    if (value === undefined || dropped.has(name)) continue;
+    out.push([name, typeof value === "string" ? Buffer.from(value, "utf8") : value]);
+  }
+  return out;
 }

@@ -45,7 +45,8 @@ export type EvictionResult = "evicted" | "gone";
 
 interface StatusBody {
   message?: string;
-  details?: { causes?: { type?: string; message?: string }[] };
+  /** metav1.StatusCause: its type is serialized as `reason`. */
+  details?: { causes?: { reason?: string; message?: string }[] };
 }
 
 interface PdbList {
@@ -118,7 +119,7 @@ function causeText(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const status = body as StatusBody;
   const causes = (status.details?.causes ?? [])
-    .filter((c) => c.type === "DisruptionBudget" && typeof c.message === "string")
+    .filter((c) => c.reason === "DisruptionBudget" && typeof c.message === "string")
     .map((c) => c.message ?? "");
   if (causes.length > 0) return causes.join("; ");
   return typeof status.message === "string" ? status.message : undefined;

@@ -63,6 +63,21 @@ function memoryLimit(limits: Record<string, string> | undefined): number | undef
   }
 }
 
+/**
+ * The annotation prefixes the controller reads (see api/annotations.ts: its own keys, Grafana
+ * Alloy / Pyroscope's and Parca's). Other annotations are not cached: pods often carry large ones
+ * (sidecar status, last-applied configuration) that would cost more per pod than the rest of it.
+ */
+const ANNOTATION_PREFIXES = ["leakwatch.dev/", "profiles.grafana.com/", "parca.dev/"] as const;
+
+function ownAnnotations(all: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const key in all) {
+    if (ANNOTATION_PREFIXES.some((p) => key.startsWith(p))) kept[key] = all[key] ?? "";
+  }
+  return kept;
+}
+
 export function trimPod(pod: V1Pod): PodInfo {
   const meta = pod.metadata;
   const owner = meta?.ownerReferences?.find((o) => o.controller === true);
@@ -72,7 +87,7 @@ export function trimPod(pod: V1Pod): PodInfo {
     uid: meta?.uid ?? "",
     resourceVersion: meta?.resourceVersion ?? "",
     labels: meta?.labels ?? {},
-    annotations: meta?.annotations ?? {},
+    annotations: ownAnnotations(meta?.annotations),
     owner:
       owner === undefined
         ? undefined

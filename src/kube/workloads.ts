@@ -79,7 +79,7 @@ const PLURAL: Record<WorkloadKind, string> = {
 };
 
 export function isWorkloadKind(kind: string): kind is WorkloadKind {
-  return kind in PLURAL;
+  return Object.hasOwn(PLURAL, kind);
 }
 
 export function workloadPath(namespace: string, kind: WorkloadKind, name: string): string {
@@ -183,7 +183,13 @@ function statusOf(kind: WorkloadKind, name: string, o: WorkloadObject): Workload
     case "ReplicaSet": {
       const replicas = spec.replicas ?? 1;
       // A ReplicaSet has no rollout: every pod is on its one template.
-      return { ...base, replicas, available: status.availableReplicas ?? 0, updated: replicas, rollable: false };
+      return {
+        ...base,
+        replicas,
+        available: status.availableReplicas ?? 0,
+        updated: replicas,
+        rollable: false,
+      };
     }
     case "StatefulSet":
     case "Deployment":

@@ -307,6 +307,9 @@ describe("leakwatch status", () => {
     );
     expect(table.stdout).toMatch(/checkout-7d9f8c6b5-m4t7w\/app\s+Failing\s+-\s+-\s+-\s+-\s+-/);
     expect(table.stdout).toContain("(2 more pod(s) not listed");
+    expect(table.stdout).toContain(
+      `next: kubectl leakwatch captures get ${saved.name} -n ${ns} -o ./${saved.name}\n`,
+    );
     // Columns line up: every row's VERDICT starts where the header's does.
     const at = lines[3]?.indexOf("VERDICT") ?? -1;
     for (const row of lines.slice(4, 7)) expect(row.slice(at)).toMatch(/^(Leaking|Suspected|Failing) /);

@@ -206,16 +206,6 @@ describe("Dockerfile", () => {
     }
   });
 
-  it("production dependencies carry no install scripts (so --ignore-scripts loses nothing)", () => {
-    const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as {
-      packages: Record<string, { dev?: boolean; devOptional?: boolean; hasInstallScript?: boolean }>;
-    };
-    const withScripts = Object.entries(lock.packages)
-      .filter(([path, p]) => path !== "" && p.dev !== true && p.hasInstallScript === true)
-      .map(([path]) => path);
-    expect(withScripts).toEqual([]);
-  });
-
   it("starts dist/main.js with `run`, a file the TypeScript build emits", async () => {
     if (runtime === undefined) throw new Error("no stages");
     const entrypoint = execForm(last(runtime, "ENTRYPOINT"));

@@ -1,0 +1,216 @@
+// The per-target memory budget, part by part: builds what the operator holds for N targets with the
+// controller's own code — the trimmed pod in the informer cache, the Target, the TargetWatch with a
+// mature detector history restored, two scrapes of real profiles (the second after half a window,
+// so both diff baselines exist), the Prometheus series, the scheduler job — and weighs each part as
+// the V8 heap's growth after a full GC, divided by N. No cluster and no network: the profiles come
+// from the fleet's files. Needs --expose-gc (run.ts starts it that way).
+//
+//   node --expose-gc bench/scale/budget.ts [--targets=2000] [--history=48]
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { resolveSpec } from "../../src/api/defaults.ts";
+import type { LeakWatch } from "../../src/api/types.ts";
+import { ControllerMetrics } from "../../src/controller/metrics.ts";
+import { LeakWatchRuntime } from "../../src/controller/runtime.ts";
+import { ScrapeScheduler } from "../../src/controller/scheduler.ts";
+import type { ProfileSource } from "../../src/controller/source.ts";
+import { discoverTargets } from "../../src/controller/targets.ts";
+import { TargetWatch } from "../../src/controller/target-watch.ts";
+import type { CacheEntry } from "../../src/kube/cache.ts";
+import { trimPod, type PodInfo, type V1Pod } from "../../src/kube/pods.ts";
+import { observe, restoreSeriesState, serializeSeriesState } from "../../src/detect/index.ts";
+import { DEFAULT_LIMITS, decodeProfileBytes } from "../../src/profile/index.ts";
+import { LEAKWATCH, NAMESPACE, podBody, podName, runningStatus } from "./cluster.ts";
+import { fleetProfiles } from "./fleet.ts";
+import { matureSeries } from "./history.ts";
+
+export interface BudgetLine {
+  part: string;
+  bytesPerTarget: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function heapAfterGc(): number {
+  if (gc === undefined) throw new Error("run with node --expose-gc");
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+/** A pod as the API server sends it in a list (server-set metadata included), parsed afresh. */
+function serverPod(i: number, port: number, started: string): V1Pod {
+  const body = podBody(i, port) as { metadata: Record<string, unknown>; spec: unknown };
+  const status = runningStatus(i, started) as { status: unknown };
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      ...body.metadata,
+      namespace: NAMESPACE,
+      uid: `0b3c${String(i).padStart(4, "0")}-1f2e-4d5c-8b7a-${String(i).padStart(12, "0")}`,
+      resourceVersion: String(100_000 + i),
+      creationTimestamp: started,
+      managedFields: [
+        { manager: "leakwatch-bench-scale", operation: "Update", apiVersion: "v1", time: started },
+      ],
+    },
+    spec: body.spec,
+    status: status.status,
+  };
+  return JSON.parse(JSON.stringify(pod)) as V1Pod;
+}
+
+export async function measureBudget(targets: number, historyHours: number): Promise<BudgetLine[]> {
+  const profiles = fleetProfiles();
+  const files = {
+    small: profiles.small.map((f) => readFileSync(f)),
+    large: profiles.large.map((f) => readFileSync(f)),
+  };
+  const lw: LeakWatch = {
+    apiVersion: "leakwatch.dev/v1alpha1",
+    kind: "LeakWatch",
+    metadata: { name: LEAKWATCH, namespace: NAMESPACE, uid: "5e1f0000-0000-4000-8000-000000000001" },
+    spec: { selector: { matchLabels: { app: "fleet" } } },
+  };
+  const runtime = new LeakWatchRuntime(lw);
+  runtime.configure(resolveSpec(lw.spec));
+  const { settings, detector } = runtime;
+  if (settings === undefined || detector === undefined) throw new Error("the spec did not resolve");
+  const start = Date.now();
+  const started = new Date(Math.floor((start - (historyHours + 1) * 3_600_000) / 1000) * 1000)
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z");
+
+  const lines: BudgetLine[] = [];
+  let last = heapAfterGc();
+  const weigh = (part: string): void => {
+    const now = heapAfterGc();
+    lines.push({ part, bytesPerTarget: (now - last) / targets });
+    last = now;
+  };
+
+  // The controller's objects, built by its own code (with a fresh detector series).
+  const cache = new Map<string, CacheEntry<PodInfo>>();
+  for (let i = 0; i < targets; i++) {
+    const raw = serverPod(i, 8080, started);
+    cache.set(`${NAMESPACE}/${podName(i)}`, { object: trimPod(raw), resourceVersion: String(i) });
+  }
+  weigh("pod in the informer cache (trimmed)");
+
+  const discovered = discoverTargets(
+    settings,
+    [...cache.values()].map((e) => e.object),
+  ).targets;
+  weigh("Target (discovery result)");
+
+  // Goroutine profiles come from the live fleet only; their summaries are not kept per target.
+  const watches = discovered.map((target) => new TargetWatch({ ...target, goroutinePath: "" }));
+  for (const w of watches) runtime.targets.set(w.target.key, w);
+  weigh("TargetWatch (empty series)");
+
+  const large = new Set(watches.filter((_, i) => i % 10 === 0).map((w) => w.target.key));
+  let fileIndex = 0;
+  const source: ProfileSource = {
+    fetch: async (r) => {
+      const pool = large.has(r.target.key) ? files.large : files.small;
+      const compressed = pool[fileIndex++ % pool.length] ?? Buffer.alloc(0);
+      return Promise.resolve({
+        compressed,
+        decompressedBytes: 0,
+        profile: decodeProfileBytes(compressed, { stacks: r.stacks }),
+      });
+    },
+  };
+  const context = {
+    settings,
+    detector,
+    source,
+    limits: DEFAULT_LIMITS,
+    credentials: async () => Promise.resolve({}),
+  };
+  const signal = new AbortController().signal;
+  for (const at of [start, start + settings.detection.windowMs / 2]) {
+    for (const w of watches) await w.scrape(context, () => at, signal);
+  }
+  weigh("2 diff baselines (48 sites each) + last assessment");
+
+  const metrics = new ControllerMetrics({ processMetrics: false });
+  for (const w of watches) {
+    const view = w.view();
+    metrics.setTarget(
+      { namespace: NAMESPACE, leakwatch: LEAKWATCH, pod: w.target.pod, container: w.target.container },
+      {
+        ...(view.heapBytes === undefined ? {} : { heapBytes: view.heapBytes }),
+        growthPerHour: view.heap?.slopePerHour ?? 0,
+        goroutines: 40,
+        verdict: view.heap?.verdict ?? "Collecting",
+      },
+    );
+  }
+  weigh("Prometheus series (heap, growth, goroutines, 5 verdicts)");
+
+  const scheduler = new ScrapeScheduler({
+    concurrency: 32,
+    clock: { now: () => start, setTimeout: () => 0, clearTimeout: () => undefined },
+  });
+  for (const w of watches) {
+    scheduler.upsert(`${runtime.key}|${w.target.key}`, settings.intervalMs, async () =>
+      Promise.resolve(w.failures > 0 ? { delayMs: 1 } : undefined),
+    );
+  }
+  weigh("scheduler job");
+
+  // The detector's state, with the detector's own code: restored from `historyHours` of history
+  // (what TargetWatch holds after a restart), then an hour of live samples on top.
+  if (historyHours > 0) {
+    const texts = [0, 1, 2, 3].flatMap((k) => [
+      matureSeries(lw, profiles.inuse.small, k, historyHours, start),
+      matureSeries(lw, profiles.inuse.large, 100 + k, historyHours, start),
+    ]);
+    heapAfterGc();
+    last = heapAfterGc();
+    let states = Array.from({ length: targets }, (_, i) => restoreSeriesState(texts[i % texts.length] ?? ""));
+    weigh(`detector series, ${historyHours} h restored (exact-size arrays from JSON)`);
+    for (let t = start + 60_000; t <= start + 3_600_000; t += 60_000) {
+      for (const [i, state] of states.entries()) {
+        const level = i % 10 === 0 ? profiles.inuse.large : profiles.inuse.small;
+        observe(
+          state,
+          { t, heapInuseBytes: Math.round(level * (1 + ((t / 60_000) % 7) / 100)), goroutines: 33 },
+          detector,
+        );
+      }
+    }
+    const grown = lines.length;
+    weigh("detector series after 1 h of live samples (all growth)");
+    // Same arrays under a new identity: the tier memo (a WeakMap keyed by the state) is released.
+    states = states.map((s) => ({ ...s }));
+    weigh("  of which the tier memo (negative: released)");
+    states = states.map((s) => restoreSeriesState(serializeSeriesState(s)));
+    weigh("  of which array growth slack (negative: released)");
+    const live = lines[grown];
+    if (live !== undefined) live.part = "detector series: growth in 1 h of live samples";
+    if (states.length < 0) console.log(states);
+  }
+  // Keep everything alive until the last weighing.
+  if (cache.size + watches.length + scheduler.size < 0) console.log(metrics);
+  return lines;
+}
+
+export function formatBudget(lines: readonly BudgetLine[], targets: number): string {
+  const total = lines.reduce((s, l) => s + l.bytesPerTarget, 0);
+  const width = Math.max(...lines.map((l) => l.part.length), 5);
+  return [
+    `Retained memory per target (V8 heap after a full GC, ${targets.toLocaleString("en-US")} targets built with the controller's code):`,
+    ...lines.map((l) => `  ${l.part.padEnd(width)}  ${(l.bytesPerTarget / 1024).toFixed(2).padStart(6)} KiB`),
+    `  ${"total".padEnd(width)}  ${(total / 1024).toFixed(2).padStart(6)} KiB`,
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { targets: { type: "string", default: "2000" }, history: { type: "string", default: "48" } },
+  });
+  const targets = Number(values.targets);
+  console.log(formatBudget(await measureBudget(targets, Number(values.history)), targets));
+}
