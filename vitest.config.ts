@@ -22,6 +22,19 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        test: {
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          // The shared control plane, plus a directory the runs report into (the table).
+          globalSetup: ["test/faults/harness/global-setup.ts"],
+          testTimeout: 1_200_000,
+          hookTimeout: 600_000,
+          // Faults mostly wait (for detection, for a lease to expire): three files at once.
+          fileParallelism: true,
+          maxWorkers: 3,
+        },
+      },
     ],
   },
 });

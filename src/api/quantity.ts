@@ -34,20 +34,6 @@ export function parseQuantity(value: number | string, field = "quantity"): numbe
   return Math.ceil(Number(digits) * scale);
 }
 
-const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
-
-/** "38.2 MiB": for people (events, reports, tables). Negative values keep their sign. */
-export function formatBytes(bytes: number, digits = 1): string {
-  const sign = bytes < 0 ? "-" : "";
-  let n = Math.abs(bytes);
-  let unit = 0;
-  while (n >= 1024 && unit < BINARY_UNITS.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return `${sign}${unit === 0 ? String(Math.round(n)) : n.toFixed(digits)} ${BINARY_UNITS[unit] ?? "B"}`;
-}
-
 /** "84Mi": a Kubernetes quantity rounded to two significant figures, for status fields. */
 export function roundQuantity(bytes: number): string {
   const suffixes = ["", "Ki", "Mi", "Gi", "Ti"] as const;

@@ -15,8 +15,8 @@ import { discoverTargets } from "./targets.ts";
 /** A safety-net revisit, so status and persisted state stay fresh even without events. */
 const RESYNC_MS = 60_000;
 /** Orphaned capture parts (a crash mid-capture) older than this are removed. */
-const ORPHAN_GRACE_MS = 10 * 60_000;
-const SWEEP_EVERY_MS = 30 * 60_000;
+export const ORPHAN_GRACE_MS = 10 * 60_000;
+export const SWEEP_EVERY_MS = 30 * 60_000;
 
 export async function reconcileLeakWatch(
   c: Controller,

@@ -55,12 +55,16 @@ export interface StatusInput {
   now: Date;
 }
 
-/** A target is as bad as the worse of its heap and goroutine verdicts. */
+/**
+ * A target is as bad as the worse of its heap and goroutine verdicts; the goroutine verdict only
+ * raises it (a target whose heap is still Collecting is Collecting, whatever its goroutines say,
+ * unless they are Suspected or Leaking).
+ */
 export function overallVerdict(view: TargetView): Verdict {
-  const rank: Record<Verdict, number> = { Collecting: 0, Healthy: 1, Suspected: 2, Leaking: 3 };
   const heap = view.heap?.verdict ?? "Collecting";
-  const goroutines = view.goroutines?.verdict ?? "Collecting";
-  return rank[goroutines] > rank[heap] && goroutines !== "Collecting" ? goroutines : heap;
+  const goroutines = view.goroutines?.verdict;
+  if (goroutines === "Leaking" || (goroutines === "Suspected" && heap !== "Leaking")) return goroutines;
+  return heap;
 }
 
 function severity(view: TargetView): number {

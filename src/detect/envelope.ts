@@ -177,7 +177,7 @@ export function cycleAmplitudeBound(
 
 /**
  * When the floor may start: after warm-up, unless the first ramp time after it climbed more than
- * twice as fast as the rest of the segment (a slow warm-up, whose early levels are not where the
+ * twice as fast as the two ramp times after that (a slow warm-up, whose early levels are not where the
  * process settled), in which case that first ramp time is left out too.
  */
 export function settledSince(
@@ -195,10 +195,10 @@ export function settledSince(
   points.t.push(...blocks.t);
   points.y.push(...blocks.y);
   const split = firstIndexFrom(points, warmupEnd + rampMs);
-  const n = points.t.length;
-  if (split < 3 || n - split < 3 || (points.t[n - 1] ?? 0) - (points.t[split] ?? 0) < rampMs) return warmupEnd;
+  const end = firstIndexFrom(points, warmupEnd + 3 * rampMs);
+  if (split < 3 || end - split < 3 || (points.t[end - 1] ?? 0) - (points.t[split] ?? 0) < rampMs) return warmupEnd;
   const early = theilSen(points.t, points.y, 0, split);
-  const late = theilSen(points.t, points.y, split, n);
+  const late = theilSen(points.t, points.y, split, end);
   return early > 0 && early > 2 * Math.max(0, late) ? warmupEnd + rampMs : warmupEnd;
 }
 
