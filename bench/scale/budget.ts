@@ -198,7 +198,8 @@ export async function measureBudget(targets: number, historyHours: number): Prom
 }
 
 export function formatBudget(lines: readonly BudgetLine[], targets: number): string {
-  const total = lines.reduce((s, l) => s + l.bytesPerTarget, 0);
+  // "of which" lines break down the line above them; they are not added.
+  const total = lines.reduce((s, l) => s + (l.part.startsWith("  ") ? 0 : l.bytesPerTarget), 0);
   const width = Math.max(...lines.map((l) => l.part.length), 5);
   return [
     `Retained memory per target (V8 heap after a full GC, ${targets.toLocaleString("en-US")} targets built with the controller's code):`,

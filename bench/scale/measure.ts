@@ -32,6 +32,8 @@ export interface ApiTraffic {
   readsPerMin: number;
   watchesPerMin: number;
   writesPerMin: number;
+  /** Request bodies of those writes (apiserver_request_body_size_bytes), bytes per minute. */
+  writeBytesPerMin: number;
   /** Writes per minute by verb and resource, e.g. "PATCH leakwatches/status". */
   writes: Record<string, number>;
 }
@@ -71,13 +73,29 @@ function requestCounts(samples: readonly PromSample[]): Map<string, number> {
   return out;
 }
 
+function writeBodyBytes(samples: readonly PromSample[]): number {
+  let total = 0;
+  for (const s of samples) {
+    if (s.name !== "apiserver_request_body_size_bytes_sum") continue;
+    if (!OPERATOR_RESOURCES.has(s.labels.resource ?? "")) continue;
+    if (WRITE_VERBS.has((s.labels.verb ?? "").toUpperCase())) total += s.value;
+  }
+  return total;
+}
+
 function apiTraffic(
   before: readonly PromSample[],
   after: readonly PromSample[],
   minutes: number,
 ): ApiTraffic {
   const b = requestCounts(before);
-  const traffic: ApiTraffic = { readsPerMin: 0, watchesPerMin: 0, writesPerMin: 0, writes: {} };
+  const traffic: ApiTraffic = {
+    readsPerMin: 0,
+    watchesPerMin: 0,
+    writesPerMin: 0,
+    writeBytesPerMin: (writeBodyBytes(after) - writeBodyBytes(before)) / minutes,
+    writes: {},
+  };
   for (const [key, n] of requestCounts(after)) {
     const delta = (n - (b.get(key) ?? 0)) / minutes;
     if (delta <= 0) continue;
@@ -151,5 +169,8 @@ export function parseOperatorMetrics(text: string): PromSample[] {
 }
 
 export function parseApiServerMetrics(text: string): PromSample[] {
-  return parseProm(text, (name) => name === "apiserver_request_total");
+  return parseProm(
+    text,
+    (name) => name === "apiserver_request_total" || name === "apiserver_request_body_size_bytes_sum",
+  );
 }

@@ -1,7 +1,7 @@
 // `leakwatch run` as a child process, measured from outside: CPU time and RSS from /proc, its own
 // /metrics, and its inspector (bound to a random loopback port) for a forced GC and profiles.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../src/localcluster/binaries.ts";
 import type { ManagedProcess, ProcessGroup } from "../../src/localcluster/processes.ts";
@@ -13,6 +13,10 @@ export interface OperatorOptions {
   kubeconfig: string;
   namespace: string;
   name: string;
+  /** The entry point: src/main.ts (type-stripped at load) or a compiled dist/main.js. */
+  main?: string;
+  /** Node flags, e.g. the chart's --max-old-space-size. */
+  nodeArgs?: readonly string[];
   extraArgs?: readonly string[];
 }
 
@@ -36,7 +40,8 @@ export async function startOperator(group: ProcessGroup, options: OperatorOption
     process.execPath,
     [
       "--inspect=127.0.0.1:0",
-      join(REPO_ROOT, "src/main.ts"),
+      ...(options.nodeArgs ?? []),
+      options.main ?? join(REPO_ROOT, "src/main.ts"),
       "run",
       `--kubeconfig=${options.kubeconfig}`,
       "--leader-elect=false",
@@ -73,4 +78,27 @@ export async function startOperator(group: ProcessGroup, options: OperatorOption
       await proc.stop(20_000);
     },
   };
+}
+
+/**
+ * Compiles the operator the way the image does (tsc -p tsconfig.build.json) into `dir`, with the
+ * repository's node_modules linked beside it; returns the path of main.js.
+ */
+export function buildDist(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(
+    process.execPath,
+    [
+      join(REPO_ROOT, "node_modules/typescript/bin/tsc"),
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      join(dir, "dist"),
+    ],
+    { cwd: REPO_ROOT, stdio: "inherit" },
+  );
+  copyFileSync(join(REPO_ROOT, "package.json"), join(dir, "package.json"));
+  if (!existsSync(join(dir, "node_modules")))
+    symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  return join(dir, "dist", "main.js");
 }

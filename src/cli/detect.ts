@@ -1,5 +1,6 @@
-// `leakwatch detect SERIES.csv [--limit BYTES] [--json]`: replays a recorded series through the
-// detector and prints each change of verdict, then the final heap and goroutine verdicts.
+// `leakwatch detect SERIES.csv [--limit BYTES] [--interval D] [--window D] [--warmup D] [--json]`:
+// replays a recorded series through the detector and prints each change of verdict, then the final
+// heap and goroutine verdicts.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import {
@@ -14,9 +15,10 @@ import {
   type Assessment,
   type MetricAssessment,
 } from "../detect/index.ts";
+import { parseDuration } from "../api/duration.ts";
 import { UsageError, type Command } from "./command.ts";
 
-const HELP = `usage: leakwatch detect SERIES.csv [--limit BYTES] [--json]
+const HELP = `usage: leakwatch detect SERIES.csv [--limit BYTES] [--interval D] [--window D] [--warmup D] [--json]
 
 Replays a recorded series (CSV header time,heap_inuse_bytes,goroutines,restart; unix seconds;
 goroutines, restart and oom_killed optional) and prints each change of verdict, then the final heap
@@ -24,8 +26,31 @@ and goroutine verdicts as the last two lines.
 
   --limit BYTES   the heap ceiling: in-use heap at which the container hits its memory limit
                   (used for the projected time to the limit)
+  --interval D    the scrape interval (default: the median gap between rows)
+  --window D      the detection window, at least ten intervals (default 2h)
+  --warmup D      ignore this long after each container start (default 10m)
   --json          one JSON object per verdict change, then the final assessment
 `;
+
+function parseFlagDuration(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text, flag);
+  } catch {
+    throw new UsageError(`${flag} "${text}" is not a duration (e.g. 2s, 90s, 2h)`);
+  }
+}
+
+/** The median gap between consecutive rows: the scrape interval the series was recorded at. */
+function medianGap(times: readonly number[]): number | undefined {
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) {
+    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0);
+    if (gap > 0) gaps.push(gap);
+  }
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.floor(gaps.length / 2)];
+}
 
 function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -72,6 +97,9 @@ export const detect: Command = async (argv, io) => {
       allowPositionals: true,
       options: {
         limit: { type: "string" },
+        interval: { type: "string" },
+        window: { type: "string" },
+        warmup: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -86,6 +114,9 @@ export const detect: Command = async (argv, io) => {
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) throw new UsageError(`expected one SERIES.csv\n\n${HELP}`);
   const limit = parseLimit(parsed.values.limit);
+  const intervalMs = parseFlagDuration(parsed.values.interval, "--interval");
+  const windowMs = parseFlagDuration(parsed.values.window, "--window");
+  const warmupMs = parseFlagDuration(parsed.values.warmup, "--warmup");
 
   let text: string;
   try {
@@ -100,7 +131,13 @@ export const detect: Command = async (argv, io) => {
   try {
     const samples = parseSeriesCsv(text);
     if (samples.length === 0) throw new UsageError(`${file} has no rows`);
-    const config = resolveDetectorConfig(limit === undefined ? {} : { heapCeilingBytes: limit });
+    const sampleIntervalMs = intervalMs ?? medianGap(samples.map((s) => s.t));
+    const config = resolveDetectorConfig({
+      ...(limit === undefined ? {} : { heapCeilingBytes: limit }),
+      ...(sampleIntervalMs === undefined ? {} : { sampleIntervalMs }),
+      ...(windowMs === undefined ? {} : { windowMs }),
+      ...(warmupMs === undefined ? {} : { warmupMs }),
+    });
     const state = createSeriesState();
     assessments = samples.map((s) => ({ t: s.t, a: observe(state, s, config) }));
   } catch (err) {

@@ -6,6 +6,7 @@ import { resolveDetectorConfig, type DetectorConfig } from "../detect/index.ts";
 import type { SkippedPod, Target } from "./targets.ts";
 import type { PersistedTarget } from "./target-watch.ts";
 import { TargetWatch } from "./target-watch.ts";
+import { parseEpisode } from "./episode.ts";
 import type { WatchPhase } from "./status.ts";
 import type { LeakWatchRef } from "./actions.ts";
 
@@ -69,7 +70,7 @@ export class LeakWatchRuntime {
       if (existing !== undefined) removed.push(existing);
       const restored = this.restored?.get(target.key);
       this.restored?.delete(target.key);
-      const watch = new TargetWatch(target, restored);
+      const watch = new TargetWatch(target, restored, this.captures);
       this.targets.set(target.key, watch);
       added.push(watch);
     }
@@ -104,11 +105,13 @@ export function parsePersisted(text: string): PersistedTarget | undefined {
     const v = JSON.parse(text) as Partial<PersistedTarget>;
     if (typeof v.podUID !== "string" || typeof v.series !== "string" || typeof v.restartCount !== "number")
       return undefined;
+    const episode = parseEpisode(v.episode);
     return {
       podUID: v.podUID,
       series: v.series,
       restartCount: v.restartCount,
       startedAt: typeof v.startedAt === "number" ? v.startedAt : undefined,
+      ...(episode === undefined ? {} : { episode }),
     };
   } catch {
     return undefined;

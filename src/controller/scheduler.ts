@@ -3,6 +3,8 @@
 // One timer for all targets (a min-heap of due times), not one per target. A job that overruns its
 // period skips the missed slots instead of piling up; a failing job can ask for a longer delay.
 
+import { systemClock, type Clock, type TimerHandle } from "../kube/clock.ts";
+
 export interface JobOutcome {
   /** Run next after this delay instead of the regular period (backoff for failing targets). */
   delayMs?: number;
@@ -10,15 +12,9 @@ export interface JobOutcome {
 
 export type JobRun = (signal: AbortSignal) => Promise<JobOutcome | undefined>;
 
-export interface SchedulerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface SchedulerOptions {
   concurrency: number;
-  clock?: SchedulerClock;
+  clock?: Clock;
   random?: () => number;
   /** Called when a job starts: how late it is against its due time (ms). */
   onStart?: (key: string, lagMs: number) => void;
@@ -39,23 +35,15 @@ interface Job {
   generation: number;
 }
 
-const realClock: SchedulerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
-
 export class ScrapeScheduler {
   private readonly jobs = new Map<string, Job>();
   private readonly heap: { due: number; job: Job; generation: number }[] = [];
   private readonly ready: Job[] = [];
-  private readonly clock: SchedulerClock;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly options: SchedulerOptions;
   private readonly controller = new AbortController();
-  private timer: unknown;
+  private timer: TimerHandle | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
   private active = 0;
   private readonly idle = new Set<() => void>();
@@ -63,7 +51,7 @@ export class ScrapeScheduler {
   constructor(options: SchedulerOptions) {
     if (!(options.concurrency >= 1)) throw new RangeError("concurrency must be at least 1");
     this.options = options;
-    this.clock = options.clock ?? realClock;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
 

@@ -2,6 +2,7 @@
 // Memory per target is bounded: the detector state (downsampled), two compact baselines, and — only
 // while the target is Suspected or Leaking — the raw heap profile from when suspicion began.
 import type { WatchSettings } from "../api/defaults.ts";
+import type { CaptureRef } from "../api/types.ts";
 import {
   createSeriesState,
   observe,
@@ -21,7 +22,7 @@ import {
   type ProfileLimits,
   type ReceivedProfile,
 } from "../profile/index.ts";
-import { newEpisode, type Episode } from "./episode.ts";
+import { newEpisode, persistEpisode, restoreEpisode, type Episode, type PersistedEpisode } from "./episode.ts";
 import { intern } from "./intern.ts";
 import type { Credentials, ProfileSource } from "./source.ts";
 import type { MetricView, TargetView } from "./status.ts";
@@ -59,6 +60,8 @@ export interface PersistedTarget {
   restartCount: number;
   startedAt: number | undefined;
   series: string;
+  /** The growth episode's events already sent (absent in state written before it was kept). */
+  episode?: PersistedEpisode;
 }
 
 interface Baseline {
@@ -89,13 +92,22 @@ export class TargetWatch {
   /** Changed since last persisted. */
   dirty = false;
 
-  constructor(target: Target, restored?: PersistedTarget) {
+  /** `captures`: the LeakWatch's stored captures, so a restored episode is not captured twice. */
+  constructor(target: Target, restored?: PersistedTarget, captures: readonly CaptureRef[] = []) {
     this.target = target;
     const usable = restored !== undefined && restored.podUID === target.podUID;
     this.series = usable ? restoreSeriesState(restored.series) : createSeriesState();
     this.assessment = usable ? (this.series.last ?? undefined) : undefined;
     this.seenRestartCount = usable ? restored.restartCount : target.restartCount;
     this.seenStartedAt = usable ? restored.startedAt : target.startedAt;
+    if (usable) {
+      this.episode = restoreEpisode(
+        restored.episode,
+        [this.series.heap, this.series.goroutines],
+        target.pod,
+        captures,
+      );
+    }
   }
 
   get currentAssessment(): Assessment | undefined {
@@ -112,6 +124,7 @@ export class TargetWatch {
       restartCount: this.seenRestartCount,
       startedAt: this.seenStartedAt,
       series: serializeSeriesState(this.series),
+      episode: persistEpisode(this.episode),
     };
   }
 

@@ -23,6 +23,8 @@ export interface MetricInputs {
   readonly carried: CarriedEvidence | null;
   /** Heap only: consecutive segments that grew and ended in an OOM kill. */
   readonly oomGrowthStreak: number;
+  /** Heap only: enough OOM kills in a row, each after growth, to call an OOM loop. */
+  readonly oomLoop: boolean;
   readonly now: number;
   readonly warmupEndsAt: number;
   readonly ceiling: number | null;
@@ -69,7 +71,7 @@ function finish(
 
 function decide(inputs: MetricInputs, ctx: TierContext): Decision {
   const { view, carried, memory } = inputs;
-  const oomLoop = ctx.kind === "heap" && inputs.oomGrowthStreak >= 2;
+  const oomLoop = ctx.kind === "heap" && inputs.oomLoop;
   const suspicion = carriesSuspicion(carried) ? carried : null;
 
   if (!inputs.hasData) {
@@ -84,7 +86,7 @@ function decide(inputs: MetricInputs, ctx: TierContext): Decision {
   if (view.t.length < ctx.timing.minBlocks) {
     const reasons: string[] = [];
     if (oomLoop)
-      reasons.push(`OOM-killed ${inputs.oomGrowthStreak} times in a row, each after steady growth`);
+      reasons.push(`OOM-killed ${inputs.oomGrowthStreak} times in a row, each after growth`);
     else if (suspicion !== null) reasons.push(describeCarried(suspicion));
     reasons.push(
       inputs.now < inputs.warmupEndsAt
@@ -143,7 +145,7 @@ function decide(inputs: MetricInputs, ctx: TierContext): Decision {
         fit: fast.windowFit,
         growingForMs: 0,
         reasons: [
-          `OOM-killed ${inputs.oomGrowthStreak} times in a row, each after steady growth`,
+          `OOM-killed ${inputs.oomGrowthStreak} times in a row, each after growth`,
           ...resumed.reasons.slice(1),
         ],
       };

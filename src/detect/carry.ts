@@ -40,6 +40,7 @@ export function summarizeSegment(
     wasLeaking: memory.verdict === "Leaking",
     grew,
     percentPerHour: percent,
+    judged: n >= ctx.timing.minBlocks,
     growingForMs,
   };
 }

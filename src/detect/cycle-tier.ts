@@ -170,7 +170,9 @@ export function evaluateCycleTier(view: MetricView, bucketMs: number, ctx: TierC
   }
   if (spanMs >= 2 * cycleMs - bucketMs) {
     const split = firstIndexFrom(view, last - cycleMs);
-    const troughBefore = Math.min(...binnedMedians(view.t.slice(0, split), view.y.slice(0, split), cycleMs / 24).y);
+    const troughBefore = Math.min(
+      ...binnedMedians(view.t.slice(0, split), view.y.slice(0, split), cycleMs / 24).y,
+    );
     const troughLast = Math.min(...binnedMedians(view.t.slice(split), view.y.slice(split), cycleMs / 24).y);
     const expected = fit.slopePerHour * cycleHours;
     if (troughLast - troughBefore < 0.25 * expected) {

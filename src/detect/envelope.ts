@@ -32,7 +32,8 @@ export function floorLevel(
 ): number {
   const low = (from: number): number => {
     let min = Infinity;
-    for (let i = firstIndexFrom(buckets, from); i < buckets.t.length; i++) min = Math.min(min, buckets.y[i] ?? min);
+    for (let i = firstIndexFrom(buckets, from); i < buckets.t.length; i++)
+      min = Math.min(min, buckets.y[i] ?? min);
     const start = firstIndexFrom(blocks, from);
     const width = Math.max(1, Math.min(blocksPerBucket, blocks.t.length - start));
     for (const v of runningMedian(blocks.y, start, blocks.t.length, width)) min = Math.min(min, v);
@@ -89,7 +90,10 @@ export function historyBefore(
     times.push(((blocks.t[i] ?? 0) + (blocks.t[i + width - 1] ?? 0)) / 2);
   }
   if (values.length < 2) return null;
-  const firstT = Math.max(since, Math.min(buckets.t[firstIndexFrom(buckets, since)] ?? firstBlock, firstBlock));
+  const firstT = Math.max(
+    since,
+    Math.min(buckets.t[firstIndexFrom(buckets, since)] ?? firstBlock, firstBlock),
+  );
   let maxIndex = 0;
   values.forEach((v, i) => {
     if (v > (values[maxIndex] ?? v)) maxIndex = i;
@@ -196,7 +200,8 @@ export function settledSince(
   points.y.push(...blocks.y);
   const split = firstIndexFrom(points, warmupEnd + rampMs);
   const end = firstIndexFrom(points, warmupEnd + 3 * rampMs);
-  if (split < 3 || end - split < 3 || (points.t[end - 1] ?? 0) - (points.t[split] ?? 0) < rampMs) return warmupEnd;
+  if (split < 3 || end - split < 3 || (points.t[end - 1] ?? 0) - (points.t[split] ?? 0) < rampMs)
+    return warmupEnd;
   const early = theilSen(points.t, points.y, 0, split);
   const late = theilSen(points.t, points.y, split, end);
   return early > 0 && early > 2 * Math.max(0, late) ? warmupEnd + rampMs : warmupEnd;

@@ -10,6 +10,7 @@
 // jumps, when the history swings as much, or when it began soon after the start).
 import {
   MAX_CYCLE_AMPLITUDE,
+  cycleAmplitudeBound,
   floorLevel,
   historicSlopeScale,
   historyBefore,
@@ -47,6 +48,8 @@ const HOUR = 3_600_000;
  * deviation) between any two moments: the slope noise of a span of length T is then √2·3%/T.
  */
 const TRAFFIC_WANDER = 0.03;
+/** The history must cover this share of a cycle before it may bound the cycle's amplitude. */
+const MIN_HISTORY_SHARE = 0.25;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
 /** The warm-up test runs at this multiple of the sensitivity's α (it is one of several conditions). */
@@ -147,9 +150,9 @@ function checkSuffix(
       reason: `falls back by ${formatPercent((100 * fall) / fit.median)} within ${span}: a sawtooth, not a leak`,
     };
   }
+  // One rise over a few blocks carrying most of the rise: a step, unless fast growth goes on after it.
   const jump = largestRiseWithin(view.y, from, to, stepBlocks(ctx));
   if (jump.size > MAX_JUMP_SHARE * rise) {
-    // One rise carries most of it: a step, unless fast growth goes on after it.
     const after = to - jump.at;
     const continued =
       after >= ctx.timing.minBlocks ? fitTrend(view.t, view.y, jump.at, to, SLOPE_CONFIDENCE) : null;
@@ -169,7 +172,7 @@ function checkSuffix(
   }
   return {
     passes: true,
-    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}` + (process.env.LWDEBUG ? ` [rel ${rel.toFixed(1)} low ${relLow.toFixed(1)} hist ${historic === null ? "-" : percentPerHour(historic, ref).toFixed(1)} noise ${percentPerHour(slopeNoise, ref).toFixed(1)} ref/med ${(ref / fit.median).toFixed(2)} tau ${fit.tau.toFixed(2)} hr ${fit.autocorrelationFactor.toFixed(1)} n ${fit.n} p ${fit.pGrowth.toPrecision(2)}]` : ""),
+    reason: `grew ${formatPercent(rel)}/h${ref < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}`,
   };
 }
 
@@ -264,7 +267,10 @@ function ruledOutWarmup(view: MetricView, from: number, rampMs: number, ctx: Tie
   const se = (f: TrendFit): number => (f.slopeHighPerHour - f.slopeLowPerHour) / (2 * z90);
   const sd = Math.sqrt(se(second) ** 2 + (rho * se(first)) ** 2);
   if (!(sd > 0)) return false;
-  return (second.slopePerHour - rho * first.slopePerHour) / sd > normalQuantile(1 - WARMUP_TEST_ALPHA_FACTOR * ctx.preset.alpha);
+  return (
+    (second.slopePerHour - rho * first.slopePerHour) / sd >
+    normalQuantile(1 - WARMUP_TEST_ALPHA_FACTOR * ctx.preset.alpha)
+  );
 }
 
 /** Distinct suffix lengths in blocks, shortest first. */
@@ -288,7 +294,10 @@ export function evaluateFastTier(
     view,
     buckets,
     blocksPerBucket,
-    Math.max(last - config.cycleMs, settledSince(view, buckets, segmentStart + config.warmupMs, timing.rampMs)),
+    Math.max(
+      last - config.cycleMs,
+      settledSince(view, buckets, segmentStart + config.warmupMs, timing.rampMs),
+    ),
   );
   const reference = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : windowFit.median;
   const historySince = Math.max(segmentStart + config.warmupMs, last - config.cycleMs);
@@ -353,16 +362,18 @@ export function evaluateFastTier(
   const inJumps = growsInJumps(view.y, from, n, rise);
   // Growth that began soon after the start may still be warm-up.
   const young = growthStart - segmentStart < config.warmupMs + rampMs;
-  const history = historyBefore(
-    view,
-    buckets,
-    blocksPerBucket,
-    timing.bucketMs,
-    growthStart,
-    historySince,
-  );
+  const history = historyBefore(view, buckets, blocksPerBucket, timing.bucketMs, growthStart, historySince);
   const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, last, reference, ctx);
-  if (breakout !== null) return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons: [...reasons, breakout] };
+  if (breakout !== null)
+    return {
+      confirmed: true,
+      growing: true,
+      fit,
+      windowFit,
+      growingForMs,
+      reference,
+      reasons: [...reasons, breakout],
+    };
 
   // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
   // growth in jumps (traffic bursts that hold and release) or after swings as large needs twice that.
@@ -371,7 +382,6 @@ export function evaluateFastTier(
   const startLevel = fit.level - rise;
   const bumpy =
     history !== null && Math.max(history.fallBack, history.max - startLevel) >= MAX_FALL_BACK_SHARE * rise;
-  if (process.env.LWDEBUG3) console.error(`jumps ${inJumps} bumpy ${bumpy} young ${young} fall ${history?.fallBack} rise ${rise} hist ${history?.y.map((v) => Math.round(v / 1048576)).join(",")}`);
   if (young) {
     // Growth since the start: a warm-up unless it keeps its pace, and it must outlast a ramp
     // (twice that in jumps or after swings as large).
@@ -382,7 +392,9 @@ export function evaluateFastTier(
       );
     }
     if (!ruledOutWarmup(view, from, rampMs, ctx)) {
-      return pending("growth began soon after the start and has not yet kept its pace long enough to rule out a warm-up");
+      return pending(
+        "growth began soon after the start and has not yet kept its pace long enough to rule out a warm-up",
+      );
     }
     return {
       confirmed: true,
@@ -397,10 +409,10 @@ export function evaluateFastTier(
   const requiredMs = inJumps || bumpy ? 2 * rampMs : rampMs;
   if (growingForMs < requiredMs) {
     const why = inJumps
-        ? `it grows in jumps, like traffic bursts that may still release: growth must last ${formatDuration(requiredMs)}`
-        : bumpy
-          ? `the heap swung this much before: growth must last ${formatDuration(requiredMs)}`
-          : `waiting until it has grown for ${formatDuration(requiredMs)}: a healthy ramp can climb that long and fall back`;
+      ? `it grows in jumps, like traffic bursts that may still release: growth must last ${formatDuration(requiredMs)}`
+      : bumpy
+        ? `the heap swung this much before: growth must last ${formatDuration(requiredMs)}`
+        : `waiting until it has grown for ${formatDuration(requiredMs)}: a healthy ramp can climb that long and fall back`;
     return pending(why);
   }
   return { confirmed: true, growing: true, fit, windowFit, growingForMs, reference, reasons };
@@ -421,10 +433,16 @@ function breakoutReason(
 ): string | null {
   if (history === null || history.spanMs < rampMs) return null;
   const excursion = Math.max(history.max - history.median, 3 * history.scale);
-  // A load cycle keeps setting new highs on its rising side: allow for its steepest climb since the
-  // history's high.
-  const cycleClimb =
-    (cycleRatePercent(ctx.config.cycleMs) / 100) * Math.min(fit.median, reference) * ((now - history.maxAt) / HOUR);
+  // A load cycle keeps setting new highs on its rising side: allow for its steepest climb over the
+  // growth, for the largest cycle the history allows (30% of the level when it cannot tell).
+  const bound = cycleAmplitudeBound(
+    history,
+    ctx.config.cycleMs,
+    ctx.config.cycleMs * MIN_HISTORY_SHARE,
+    ctx.timing.bucketMs,
+  );
+  const amplitude = Math.min(MAX_CYCLE_AMPLITUDE * reference, bound ?? Infinity);
+  const cycleClimb = amplitude * ((2 * Math.PI) / ctx.config.cycleMs) * (fit.spanMs + ctx.blockMs);
   const above = fit.level - history.max;
   if (above < excursion + cycleClimb) return null;
   const what = ctx.kind === "heap" ? formatBytes(above) : `${Math.round(above)} goroutines`;

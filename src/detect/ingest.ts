@@ -7,6 +7,12 @@ import { timingOf } from "./timing.ts";
 
 /** Remedian base: a bucket's median is built from medians of five, then of five of those, and so on. */
 const REMEDIAN_BASE = 5;
+/**
+ * Heap buckets keep the lower envelope: the second lowest of each group of five blocks (a trough
+ * level that traffic bursts, sawtooth teeth and GC overshoot only ever lift), then the remedian of
+ * those. At the default bucket of five blocks it is simply the second lowest block.
+ */
+const LOW_GROUP = 5;
 /** Levels kept: 5^5 = 3125 blocks per bucket before the top level folds onto itself. */
 const REMEDIAN_LEVELS = 5;
 
@@ -137,6 +143,12 @@ function remedianValue(levels: readonly (readonly number[])[]): number | null {
   return items[items.length - 1]?.v ?? null;
 }
 
+/** The low quartile of a group (the second lowest of five, the lowest of up to four). */
+function groupLow(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length / 4) - 1)] ?? 0;
+}
+
 function addToBucket(
   state: SeriesState,
   block: { t: number; heap: number; goroutines: number | null },
@@ -145,11 +157,15 @@ function addToBucket(
   const size = bucketMs(config);
   const index = Math.floor(block.t / size);
   if (state.bucketAcc !== null && state.bucketAcc.index !== index) closeBucket(state, config);
-  state.bucketAcc ??= { index, tSum: 0, n: 0, heap: [], goroutines: [] };
+  state.bucketAcc ??= { index, tSum: 0, n: 0, heapGroup: [], heap: [], goroutines: [] };
   const acc: BucketAccumulator = state.bucketAcc;
   acc.tSum += block.t;
   acc.n += 1;
-  remedianAdd(acc.heap, block.heap);
+  acc.heapGroup.push(block.heap);
+  if (acc.heapGroup.length === LOW_GROUP) {
+    remedianAdd(acc.heap, groupLow(acc.heapGroup));
+    acc.heapGroup = [];
+  }
   if (block.goroutines !== null) remedianAdd(acc.goroutines, block.goroutines);
 }
 
@@ -157,6 +173,9 @@ function closeBucket(state: SeriesState, config: DetectorConfig): void {
   const acc = state.bucketAcc;
   state.bucketAcc = null;
   if (acc === null || acc.n === 0) return;
+  if (acc.heapGroup.length > 0 && (acc.heap.length === 0 || acc.heapGroup.length >= LOW_GROUP / 2)) {
+    remedianAdd(acc.heap, groupLow(acc.heapGroup));
+  }
   const heap = remedianValue(acc.heap);
   if (heap === null) return;
   const t = Math.round(acc.tSum / acc.n);

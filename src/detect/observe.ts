@@ -15,6 +15,10 @@ import type { Assessment, MetricAssessment, Sample } from "./types.ts";
 
 /** A drop below this share of the recent level, confirmed by the next sample, starts a new segment. */
 const DROP_SHARE = 0.5;
+/** OOM kills in a row, each after growth, that call an OOM loop. */
+const OOM_LOOP_RUNS = 2;
+/** A run not proven by its trend counts as growth when its last sample is this many times its first. */
+const RUN_GROWTH = 1.2;
 
 /**
  * The cycle tier changes only when a bucket closes; this memo (keyed by the state object, invisible
@@ -117,7 +121,23 @@ function endSegment(
   );
   state.carriedHeap = heap;
   state.carriedGoroutines = goroutines;
-  state.oomGrowthStreak = cause === "oom" && heap.grew ? state.oomGrowthStreak + 1 : 0;
+  // A run whose trend does not prove growth (too short, or too noisy) still counts when it ended well
+  // above where it started; a loop with such runs needs one more OOM kill to be called.
+  const first = state.segmentFirstHeap;
+  const last = state.lastHeap;
+  const roseAnyway = first !== null && last !== null && last >= RUN_GROWTH * first;
+  if (cause === "oom" && (heap.grew || roseAnyway)) {
+    state.oomGrowthStreak += 1;
+    if (!heap.grew) state.oomShortRuns += 1;
+  } else {
+    state.oomGrowthStreak = 0;
+    state.oomShortRuns = 0;
+  }
+}
+
+/** OOM kills in a row, each after growth, that make an OOM loop (one more if any run's trend did not prove it). */
+export function oomLoopCalled(state: SeriesState): boolean {
+  return state.oomGrowthStreak >= OOM_LOOP_RUNS + (state.oomShortRuns > 0 ? 1 : 0);
 }
 
 function cycleFor(
@@ -153,6 +173,7 @@ function evaluate(state: SeriesState, now: number, config: DetectorConfig): Asse
         memory,
         carried: kind === "heap" ? state.carriedHeap : state.carriedGoroutines,
         oomGrowthStreak: kind === "heap" ? state.oomGrowthStreak : 0,
+        oomLoop: kind === "heap" && oomLoopCalled(state),
         now,
         warmupEndsAt: segmentStart + config.warmupMs,
         ceiling: kind === "heap" ? (config.heapCeilingBytes ?? null) : null,
@@ -184,6 +205,8 @@ export function observe(state: SeriesState, sample: Sample, config: DetectorConf
   if (sample.restart === true || state.segmentStart === null) {
     endSegment(state, sample.t, sample.oomKilled === true ? "oom" : "restart", config);
     startSegment(state, sample.t);
+    state.segmentFirstHeap = point.heap;
+    state.lastHeap = point.heap;
     addSample(state, point, config);
     return evaluate(state, sample.t, config);
   }
@@ -198,11 +221,14 @@ export function observe(state: SeriesState, sample: Sample, config: DetectorConf
     const low = state.low;
     endSegment(state, low.t, "drop", config);
     startSegment(state, low.t);
+    state.segmentFirstHeap = low.heap;
+    state.lastHeap = point.heap;
     addSample(state, low, config);
     addSample(state, point, config);
     return evaluate(state, sample.t, config);
   }
   state.low = null;
+  state.lastHeap = point.heap;
   const closed = addSample(state, point, config);
   return closed || state.last === null ? evaluate(state, sample.t, config) : state.last;
 }

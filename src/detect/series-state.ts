@@ -29,17 +29,21 @@ export interface CarriedEvidence {
   grew: boolean;
   /** Its growth rate, percent per hour of its median. */
   percentPerHour: number | null;
+  /** The segment was long enough to judge its trend. */
+  judged?: boolean;
   growingForMs: number;
 }
 
 /**
- * The bucket being filled: a remedian of its block medians (rows of at most five values per level),
- * so a bucket longer than the window needs no more than 25 numbers per metric.
+ * The bucket being filled, in at most a few dozen numbers however long a bucket is: for the heap, the
+ * open group of up to five block medians and a remedian (rows of at most five values per level) of
+ * each closed group's low quartile; for goroutines, a remedian of the block medians.
  */
 export interface BucketAccumulator {
   index: number;
   tSum: number;
   n: number;
+  heapGroup: number[];
   heap: number[][];
   goroutines: number[][];
 }
@@ -53,7 +57,10 @@ export interface SeriesState {
   open: PointSeries;
   /** Closed blocks (medians of three sample intervals) after warm-up, within the window. */
   blocks: PointSeries;
-  /** Closed buckets (medians of their blocks, 1/96 of a cycle each) after warm-up, within two cycles. */
+  /**
+   * Closed buckets (1/96 of a cycle each) after warm-up, within two cycles: for the heap, the lower
+   * envelope of their blocks (see ingest.ts); for goroutines, the median.
+   */
   buckets: PointSeries;
   /** The bucket being filled. */
   bucketAcc: BucketAccumulator | null;
@@ -65,6 +72,14 @@ export interface SeriesState {
   carriedGoroutines: CarriedEvidence | null;
   /** Consecutive segments that grew and ended in an OOM kill. */
   oomGrowthStreak: number;
+  /**
+   * Of those, how many did not prove growth by their trend (too short or too noisy) and counted
+   * because they ended at least 20% above where they started.
+   */
+  oomShortRuns: number;
+  /** First and latest heap sample of the current segment (for segments too short to judge). */
+  segmentFirstHeap: number | null;
+  lastHeap: number | null;
   last: Assessment | null;
 }
 
@@ -91,6 +106,9 @@ export function createSeriesState(): SeriesState {
     carriedHeap: null,
     carriedGoroutines: null,
     oomGrowthStreak: 0,
+    oomShortRuns: 0,
+    segmentFirstHeap: null,
+    lastHeap: null,
     last: null,
   };
 }
@@ -121,7 +139,8 @@ function isPoints(value: unknown): value is PointSeries {
 
 function isRows(value: unknown): value is number[][] {
   return (
-    Array.isArray(value) && value.every((row) => Array.isArray(row) && row.every((x) => typeof x === "number"))
+    Array.isArray(value) &&
+    value.every((row) => Array.isArray(row) && row.every((x) => typeof x === "number"))
   );
 }
 
@@ -131,6 +150,8 @@ function isAccumulator(value: unknown): value is BucketAccumulator {
     typeof value.index === "number" &&
     typeof value.tSum === "number" &&
     typeof value.n === "number" &&
+    Array.isArray(value.heapGroup) &&
+    value.heapGroup.every((x) => typeof x === "number") &&
     isRows(value.heap) &&
     isRows(value.goroutines)
   );
@@ -162,5 +183,12 @@ export function restoreSeriesState(json: string): SeriesState {
   }
   // The remaining fields are scalars or nullable records written by this module. State written before
   // the bucket accumulator existed restores with an empty one.
-  return { ...(value as unknown as SeriesState), bucketAcc: acc ?? null };
-}
+  const restored = value as unknown as Partial<SeriesState>;
+  return {
+    ...(value as unknown as SeriesState),
+    bucketAcc: acc === undefined ? null : acc,
+    oomShortRuns: restored.oomShortRuns ?? 0,
+    segmentFirstHeap: restored.segmentFirstHeap ?? null,
+    lastHeap: restored.lastHeap ?? null,
+  };
+}}

@@ -39,4 +39,3 @@ function stepExplains(view: MetricView, from: number, fit: TrendFit): number | n
   }
   return best < STEP_FIT_SHARE * linear && height > 0 ? height : null;
 }
-

@@ -66,7 +66,13 @@ interface SpanCheck {
 }
 
 /** Every quarter of [from, to) rises by at least MIN_QUARTER_SHARE of the overall slope (and significantly if asked). */
-function everyQuarterRises(view: MetricView, from: number, to: number, fit: TrendFit, alpha: number | null): boolean {
+function everyQuarterRises(
+  view: MetricView,
+  from: number,
+  to: number,
+  fit: TrendFit,
+  alpha: number | null,
+): boolean {
   const start = view.t[from] ?? 0;
   const span = (view.t[to - 1] ?? start) - start;
   for (let q = 0; q < 4; q++) {
@@ -74,7 +80,6 @@ function everyQuarterRises(view: MetricView, from: number, to: number, fit: Tren
     const qTo = q === 3 ? to : firstIndexFrom(view, start + ((q + 1) * span) / 4);
     if (qTo - qFrom < 4) return false;
     const quarter = fitTrend(view.t, view.y, qFrom, qTo, SLOPE_CONFIDENCE);
-    if (process.env.LWDEBUG4 && alpha !== null) console.error(`   q${q} slope ${(quarter.slopePerHour / fit.slopePerHour).toFixed(2)} p ${quarter.pGrowth.toPrecision(2)} hr ${quarter.autocorrelationFactor.toFixed(2)} n ${quarter.n}`);
     if (quarter.slopePerHour < MIN_QUARTER_SHARE * fit.slopePerHour) return false;
     if (alpha !== null && quarter.pGrowth >= alpha) return false;
   }
@@ -120,12 +125,7 @@ function slowsDown(view: MetricView, from: number, to: number): boolean {
   return first > 0 && second < MIN_HALF_RATIO * first;
 }
 
-function checkSpan(
-  inputs: SustainedInputs,
-  spanMs: number,
-  floor: number,
-  ctx: TierContext,
-): SpanCheck {
+function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: TierContext): SpanCheck {
   const { buckets } = inputs;
   const { config, timing } = ctx;
   const n = buckets.t.length;
@@ -141,7 +141,11 @@ function checkSpan(
   const rel = percentPerHour(fit.slopePerHour, reference);
   const relLow = percentPerHour(fit.slopeLowPerHour, reference);
   const span = formatDuration(spanMs);
-  if (fit.pGrowth >= ctx.preset.alpha || fit.slopePerHour < ctx.minAbsPerHour || rel < config.minGrowthPercentPerHour) {
+  if (
+    fit.pGrowth >= ctx.preset.alpha ||
+    fit.slopePerHour < ctx.minAbsPerHour ||
+    rel < config.minGrowthPercentPerHour
+  ) {
     return { passes: false, fit, rel, reason: "" };
   }
   const coarse = binnedMedians(buckets.t.slice(from), buckets.y.slice(from), config.cycleMs * COARSE_SHARE);
@@ -150,10 +154,20 @@ function checkSpan(
     !everyQuarterRises(buckets, from, n, fit, null) ||
     largestFallBack(coarse.y, 0, coarse.y.length) > 0.5 * rise
   ) {
-    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${span} but not in every part of it` };
+    return {
+      passes: false,
+      fit,
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${span} but not in every part of it`,
+    };
   }
   if (slowsDown(buckets, from, n) || stepExplains(buckets, from, fit) !== null) {
-    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${span}, but as a step or slowing down` };
+    return {
+      passes: false,
+      fit,
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${span}, but as a step or slowing down`,
+    };
   }
   // How far a load cycle could swing: 30%, or what the history before the span allows.
   const history = historyBefore(
@@ -164,23 +178,27 @@ function checkSpan(
     start,
     Math.max(inputs.segmentStart + config.warmupMs, start - config.cycleMs),
   );
-  let amplitude = MAX_CYCLE_AMPLITUDE;
+  // The cycle's mean is at most floor / (1 − 30%); its amplitude at most 30% of that, or what the
+  // history allows. The steepest slope such a cycle shows on this test, relative to the reference:
+  const meanMax = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : reference;
   const bound =
     history === null
       ? null
-      : cycleAmplitudeBound(history, config.cycleMs, config.cycleMs * MIN_HISTORY_SHARE, config.cycleMs * COARSE_SHARE);
-  if (bound !== null) amplitude = Math.min(amplitude, bound / reference);
-  // The steepest slope such a cycle shows on this test, relative to the reference (its mean is at
-  // most floor / (1 − 30%)).
-  const meanShare = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) / reference : 1;
-  const cycleRate = 100 * amplitude * maxCycleSlope(spanMs, config.cycleMs, timing.bucketMs) * meanShare;
+      : cycleAmplitudeBound(
+          history,
+          config.cycleMs,
+          config.cycleMs * MIN_HISTORY_SHARE,
+          config.cycleMs * COARSE_SHARE,
+        );
+  const amplitudeBytes = Math.min(MAX_CYCLE_AMPLITUDE * meanMax, bound ?? Infinity);
+  const amplitude = amplitudeBytes / meanMax;
+  const cycleRate =
+    (100 * amplitudeBytes * maxCycleSlope(spanMs, config.cycleMs, timing.bucketMs)) / reference;
   // Slope noise at this time scale: from the history, else the span's own wander around its trend.
   const historic = history === null ? null : historicSlopeScale(history, spanMs, MIN_NOISE_PAIRS);
   const noise = percentPerHour(historic ?? wander(buckets, from, fit, spanMs, ctx), reference);
   const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const surely = rel - Math.hypot(rel - relLow, z * noise);
-  const hours = spanMs / HOUR;
-  if (process.env.LWDEBUG2) console.error(`    rel ${rel.toFixed(2)} low ${relLow.toFixed(2)} noise ${noise.toFixed(2)} surely ${surely.toFixed(2)} cycleRate ${cycleRate.toFixed(2)} A ${amplitude.toFixed(2)}`);
   if (surely < cycleRate) {
     return {
       passes: false,
@@ -193,7 +211,7 @@ function checkSpan(
     passes: true,
     fit,
     rel,
-    reason: `grew ${formatPercent(rel)}/h (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}: ${formatPercent(rel * hours)} in all, more than a load cycle of ±${formatPercent(100 * amplitude)} can add in that time` + (process.env.LWDEBUG ? ` [rel ${rel.toFixed(2)} low ${relLow.toFixed(2)} noise ${noise.toFixed(2)} hist ${historic === null ? "-" : "y"} surely ${surely.toFixed(2)} cycleRate ${cycleRate.toFixed(2)} ref/med ${(reference / fit.median).toFixed(2)} floor/ref ${(floor/reference).toFixed(2)} hr ${fit.autocorrelationFactor.toFixed(1)} n ${fit.n}]` : ""),
+    reason: `grew ${formatPercent(rel)}/h${reference < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}, faster than a load cycle of ±${formatPercent(100 * amplitude)} can climb over that span`,
   };
 }
 
@@ -224,7 +242,11 @@ function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierConte
   const fit = fitTrend(coarse.t, coarse.y, 0, coarse.t.length, SLOPE_CONFIDENCE);
   const reference = Math.min(fit.median, floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : fit.median);
   const rel = percentPerHour(fit.slopePerHour, reference);
-  if (fit.pGrowth >= ctx.preset.alpha || fit.slopePerHour < ctx.minAbsPerHour || rel < config.minGrowthPercentPerHour) {
+  if (
+    fit.pGrowth >= ctx.preset.alpha ||
+    fit.slopePerHour < ctx.minAbsPerHour ||
+    rel < config.minGrowthPercentPerHour
+  ) {
     return { passes: false, fit, rel, reason: "" };
   }
   const rise = fit.slopePerHour * (spanMs / HOUR);
@@ -241,7 +263,12 @@ function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierConte
   }
   const bucketFit = fitTrend(buckets.t, buckets.y, from, n, SLOPE_CONFIDENCE);
   if (stepExplains(buckets, from, bucketFit) !== null) {
-    return { passes: false, fit, rel, reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)}, but as one step` };
+    return {
+      passes: false,
+      fit,
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)}, but as one step`,
+    };
   }
   return {
     passes: true,
@@ -270,7 +297,6 @@ export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext)
   let reason = "";
   for (const spanMs of spans) {
     const check = checkSpan(inputs, spanMs, floor, ctx);
-    if (process.env.LWDEBUG2 && ctx.kind === "heap") console.error(`  [sus ${formatDuration(last - (inputs.segmentStart))} span ${formatDuration(spanMs)}] ${check.passes} rel ${check.rel.toFixed(1)} p ${check.fit?.pGrowth.toPrecision(2) ?? "-"} ${check.reason}`);
     if (check.passes) best = { check, spanMs };
     else if (check.reason !== "") reason = check.reason;
   }
@@ -280,7 +306,13 @@ export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext)
     else if (quarters.reason !== "") reason = quarters.reason;
   }
   if (best === null) {
-    return { confirmed: false, fit: null, spanMs: 0, percentPerHour: null, reasons: reason === "" ? [] : [reason] };
+    return {
+      confirmed: false,
+      fit: null,
+      spanMs: 0,
+      percentPerHour: null,
+      reasons: reason === "" ? [] : [reason],
+    };
   }
   return {
     confirmed: true,

@@ -70,11 +70,13 @@ function memoryLimit(limits: Record<string, string> | undefined): number | undef
  */
 const ANNOTATION_PREFIXES = ["leakwatch.dev/", "profiles.grafana.com/", "parca.dev/"] as const;
 
-function ownAnnotations(all: Readonly<Record<string, string>> | undefined): Record<string, string> {
+function ownAnnotations(all: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+  if (all === undefined) return {};
+  const ours = (key: string): boolean => ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+  const keys = Object.keys(all);
+  if (keys.every(ours)) return all; // nothing to drop: keep the parsed object, no copy
   const kept: Record<string, string> = {};
-  for (const key in all) {
-    if (ANNOTATION_PREFIXES.some((p) => key.startsWith(p))) kept[key] = all[key] ?? "";
-  }
+  for (const key of keys) if (ours(key)) kept[key] = all[key] ?? "";
   return kept;
 }
 

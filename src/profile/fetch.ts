@@ -61,8 +61,21 @@ export async function fetchProfile(
 ): Promise<FetchedProfile> {
   const url = profileURL(target, options.forceGC);
   const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal === undefined ? deadline : AbortSignal.any([options.signal, deadline]);
+  // One controller, and a timer cleared as soon as the request is done: AbortSignal.timeout() would
+  // fire seconds after every successful scrape (building a DOMException each time), and
+  // AbortSignal.any() would link every request into the caller's long-lived signal.
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError"));
+  }, timeoutMs);
+  timer.unref();
+  const external = options.signal;
+  const onAbort = (): void => {
+    controller.abort(external?.reason);
+  };
+  if (external?.aborted === true) onAbort();
+  else external?.addEventListener("abort", onAbort, { once: true });
   const limits = resolveLimits(options.limits);
   try {
     const res = await get(url, options, signal);
@@ -77,7 +90,11 @@ export async function fetchProfile(
     const received = await decodeProfileStream(res, { ...options, limits, signal });
     return { url: url.href, ...received };
   } catch (err) {
-    throw fetchError(err, url.href, timeoutMs, deadline, options.signal);
+    // The external signal is checked first, so an abort of ours that it did not cause is the timer.
+    throw fetchError(err, url.href, timeoutMs, signal, external);
+  } finally {
+    clearTimeout(timer);
+    external?.removeEventListener("abort", onAbort);
   }
 }
 

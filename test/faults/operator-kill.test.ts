@@ -17,7 +17,7 @@ import { AdmissionGate } from "./harness/gate.ts";
 import { checkContinuity, persistedHistory } from "./harness/history.ts";
 import { crashViolations } from "./harness/operators.ts";
 import { FaultRun, runNumbers } from "./harness/results.ts";
-import { lastSamples, scenario, within } from "./harness/scenario.ts";
+import { describeState, lastSamples, sampledBy, scenario, trackStatus, waitFor, within } from "./harness/scenario.ts";
 
 /** Detector state is saved every max(3 intervals, 30 s); at test speed the interval is 1 s. */
 const PERSIST_BOUND_S = 30 + 5;
@@ -39,14 +39,17 @@ describe("operator SIGKILL mid-scrape", () => {
       );
       const first = await startOperator({ args: s.args, name: `kill-scrape-${run}-a` });
       s.pids.push(first.process.pid);
+      r.keepLog(first);
       // Wait for history worth keeping: both targets past Collecting, and persisted.
-      await eventually(
+      await waitFor(
         "both targets persisted with a verdict",
         async () => {
           const h = await persistedHistory(s.client, s.owner);
           return [...h.values()].filter((d) => d.verdict !== "Collecting").length === 2 ? h : undefined;
         },
         { timeoutMs: 150_000, intervalMs: 2_000 },
+        async () =>
+          `persisted: ${JSON.stringify([...(await persistedHistory(s.client, s.owner))])}\n${await describeState(s, () => first.process.tail(20_000))}`,
       );
       const slow = s.targets.get("slow");
       if (slow === undefined) throw new Error("no slow target");
@@ -64,20 +67,27 @@ describe("operator SIGKILL mid-scrape", () => {
 
       const second = await startOperator({ args: s.args, name: `kill-scrape-${run}-b` });
       s.pids.push(second.process.pid);
-      await eventually(
+      r.keepLog(second);
+      await waitFor(
         "the slow target scraped again and both verdicts restored",
         async () => {
           const done = slow.requests.some(
             (q) => q.pid === second.process.pid && q.endedAt !== undefined && q.path.startsWith("/debug/pprof/heap"),
           );
           const st = await status(s.namespace, "lw");
-          const ok = ["steady", "slow"].every((p) => ["Healthy", "Suspected", "Leaking"].includes(podRow(st, p)?.verdict ?? ""));
-          return done && ok ? true : undefined;
+          const judged = (st.healthy ?? 0) + (st.suspected ?? 0) + (st.leaking ?? 0);
+          return done && judged === 2 && st.collecting === 0 && st.failing === 0 ? true : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 200 },
+        () => describeState(s, () => second.process.tail(20_000)),
       );
       r.recovered(Date.now() - killedAt, 30_000);
       expect(second.logs().find((l) => l.msg === "restored detector history")).toMatchObject({ targets: 2 });
+      await eventually(
+        "two whole scrapes of each target by the new operator",
+        () => (sampledBy(s, second.process.pid) >= 2 ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
 
       await second.stop(); // SIGTERM persists
       const after = await persistedHistory(s.client, s.owner);
@@ -128,6 +138,7 @@ describe.concurrent("operator SIGKILL mid-capture", () => {
       gate.holdNext(1);
       const first = await startOperator({ args: s.args, name: `kill-capture-${run}-a` });
       s.pids.push(first.process.pid);
+      r.keepLog(first);
       const held = await within("the capture's manifest write", DETECTION_MS, gate.nextHeld());
       const heldCapture = held.request.name;
       const parts = (await auditCaptures(s.client, s.namespace)).orphans.filter((o) => o.capture === heldCapture);
@@ -139,6 +150,7 @@ describe.concurrent("operator SIGKILL mid-capture", () => {
 
       const second = await startOperator({ args: s.args, name: `kill-capture-${run}-b` });
       s.pids.push(second.process.pid);
+      r.keepLog(second);
       const captured = await eventually(
         "a whole capture of the leak, in status",
         async () => {
@@ -185,6 +197,7 @@ describe.concurrent("operator SIGKILL mid-capture", () => {
       gate.holdNext(1);
       const first = await startOperator({ args: s.args, name: `kill-manifest-${run}-a` });
       s.pids.push(first.process.pid);
+      r.keepLog(first);
       const held = await within("the capture's manifest write", DETECTION_MS, gate.nextHeld());
       held.release(true);
       const store = new ConfigMapCaptureStore({ client: s.client });
@@ -196,9 +209,15 @@ describe.concurrent("operator SIGKILL mid-capture", () => {
       const killedAt = Date.now();
       first.kill();
       await first.process.exited;
+      const timeline = trackStatus(s, killedAt, ["leaky"]);
+      onTestFinished(() => {
+        timeline.stop();
+        r.note(`status after the kill: ${timeline.lines.join(" | ")}`);
+      });
 
       const second = await startOperator({ args: s.args, name: `kill-manifest-${run}-b` });
       s.pids.push(second.process.pid);
+      r.keepLog(second);
       await eventually(
         "the capture in status, the leak reported",
         async () => {

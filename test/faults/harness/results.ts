@@ -1,7 +1,7 @@
 // One line of the fault table per test run: what was injected, whether and how fast the operator
 // recovered, which guardrails were crossed and how much detector history was lost. Each run is
 // appended as a JSON line to a file the global setup names; its teardown prints the table.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { expect, inject, onTestFinished } from "vitest";
 
@@ -48,6 +48,7 @@ export function runNumbers(): number[] {
 export class FaultRun {
   private readonly record: FaultRunRecord;
   private readonly started = Date.now();
+  private readonly logs: { name: string; path: string }[] = [];
 
   constructor(fault: string, run: number) {
     this.record = {
@@ -63,7 +64,14 @@ export class FaultRun {
     };
     onTestFinished(() => {
       this.record.durationMs = Date.now() - this.started;
-      appendFileSync(join(inject("faultResults"), "runs.jsonl"), `${JSON.stringify(this.record)}\n`);
+      const dir = inject("faultResults");
+      appendFileSync(join(dir, "runs.jsonl"), `${JSON.stringify(this.record)}\n`);
+      const logDir = join(dir, "logs");
+      mkdirSync(logDir, { recursive: true });
+      const slug = this.record.fault.replace(/[^a-zA-Z0-9]+/g, "-").toLowerCase();
+      for (const log of this.logs) {
+        if (existsSync(log.path)) copyFileSync(log.path, join(logDir, `${slug}-${run}-${log.name}.log`));
+      }
     });
   }
 
@@ -73,6 +81,11 @@ export class FaultRun {
     this.record.recoverMs = Math.round(ms);
     this.record.recoverBoundMs = boundMs;
     if (ms > boundMs) this.violation(`recovery took ${fmt(ms)}, over the ${fmt(boundMs)} bound`);
+  }
+
+  /** Keeps these processes' logs in the results directory (operators are removed with their worker). */
+  keepLog(...processes: { process: { name: string; logPath: string } }[]): void {
+    for (const p of processes) this.logs.push({ name: p.process.name, path: p.process.logPath });
   }
 
   violation(what: string): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ScrapeScheduler } from "../../../src/controller/scheduler.ts";
-import { FakeClock, flush } from "./fake-clock.ts";
+import { FakeClock, settle as flush } from "../../harness/fake-clock.ts";
 
 function seq(values: number[]): () => number {
   let i = 0;
@@ -9,7 +9,7 @@ function seq(values: number[]): () => number {
 
 describe("scrape scheduler", () => {
   it("spreads first runs over one period and then keeps each job's phase", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const runs: [string, number][] = [];
     const s = new ScrapeScheduler({ concurrency: 10, clock, random: seq([0.1, 0.5, 0.9]) });
     for (const key of ["a", "b", "c"]) {
@@ -34,7 +34,7 @@ describe("scrape scheduler", () => {
   });
 
   it("never runs more than the concurrency limit at once, and reports the lag", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     let running = 0;
     let peak = 0;
     const lags: number[] = [];
@@ -71,7 +71,7 @@ describe("scrape scheduler", () => {
   });
 
   it("skips slots missed by a long run instead of piling up, and honours a backoff delay", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const starts: number[] = [];
     let slow = true;
     const s = new ScrapeScheduler({ concurrency: 1, clock, random: () => 0 });
@@ -90,7 +90,7 @@ describe("scrape scheduler", () => {
   });
 
   it("removes jobs, runs soon on request, and stops cleanly while a job runs", async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(0);
     const runs: string[] = [];
     const s = new ScrapeScheduler({ concurrency: 4, clock, random: () => 0.5 });
     s.upsert("keep", 1_000, () => {

@@ -39,6 +39,19 @@ describe("leakwatch detect", () => {
     expect(stdout).toMatch(/Collecting/);
   });
 
+  it("replays a demo-speed recording with its own interval, window and warm-up", async () => {
+    const samples = Array.from({ length: 150 }, (_, i) => ({
+      t: Date.UTC(2026, 0, 1) + i * 2000,
+      heapInuseBytes: Math.round((5 * MIB + MIB * 2 * i) * (1 + 0.05 * Math.sin(i))),
+      goroutines: 12,
+    }));
+    const path = await file("demo.csv", formatSeriesCsv(samples));
+    const { code, stdout } = await run([path, "--window", "2m", "--warmup", "10s"]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split("\n").at(-2)).toMatch(/^heap: Leaking \(fast\)/);
+    await expect(run([path, "--window", "soon"])).rejects.toThrow(/--window/);
+  });
+
   it("writes JSON lines with --json", async () => {
     const path = await file("flat.csv", formatSeriesCsv(series(2, () => 50 * MIB)));
     const { stdout } = await run([path, "--json"]);

@@ -12,6 +12,7 @@ import {
   type Assessment,
   type Sample,
 } from "../../../src/detect/index.ts";
+import { timingOf } from "../../../src/detect/timing.ts";
 import { HOUR, MIB, MINUTE, noise, series, START } from "./series.ts";
 
 function replay(samples: readonly Sample[], overrides = {}): Assessment[] {
@@ -36,10 +37,37 @@ describe("defaults and config", () => {
     });
   });
 
+  it("derives every time constant from the window and the interval (defaults unchanged)", () => {
+    const config = resolveDetectorConfig();
+    expect(config.maxHealthyRampMs).toBe(HOUR);
+    expect(timingOf(config)).toMatchObject({
+      samplesPerBlock: 3,
+      blockMs: 3 * MINUTE,
+      windowBlocks: 40,
+      minBlocks: 8,
+      bucketMs: 15 * MINUTE,
+      rampMs: HOUR,
+    });
+    const demo = resolveDetectorConfig({ sampleIntervalMs: 2000, windowMs: 2 * MINUTE, warmupMs: 10_000 });
+    expect(demo.maxHealthyRampMs).toBe(MINUTE);
+    expect(timingOf(demo)).toMatchObject({ samplesPerBlock: 3, blockMs: 6000, windowBlocks: 20, rampMs: MINUTE });
+    expect(resolveDetectorConfig({ maxHealthyRampMs: 20 * MINUTE }).maxHealthyRampMs).toBe(20 * MINUTE);
+  });
+
+  it("accepts a window of ten scrape intervals (as the CRD does), with one sample per block", () => {
+    const config = resolveDetectorConfig({ windowMs: 10 * MINUTE });
+    expect(timingOf(config)).toMatchObject({ samplesPerBlock: 1, windowBlocks: 10, minBlocks: 8 });
+    expect(() => resolveDetectorConfig({ windowMs: 9 * MINUTE })).toThrow(/10 sample intervals/);
+    const out = replay(series(3, (m) => base * (1 + (0.5 * m) / 60), 0.01), { windowMs: 10 * MINUTE });
+    expect(firstLeaking(out)?.heap.tier).toBe("fast");
+    expect(firstLeaking(replay(series(6, () => base, 0.03), { windowMs: 10 * MINUTE }))).toBeUndefined();
+  });
+
   it("rejects impossible settings with a typed error", () => {
     expect(() => resolveDetectorConfig({ windowMs: -1 })).toThrow(InvalidDetectorConfigError);
     expect(() => resolveDetectorConfig({ cycleMs: HOUR })).toThrow(/cycleMs/);
     expect(() => resolveDetectorConfig({ heapCeilingBytes: 0 })).toThrow(/heapCeilingBytes/);
+    expect(() => resolveDetectorConfig({ maxHealthyRampMs: 3 * HOUR })).toThrow(/maxHealthyRampMs/);
   });
 });
 
@@ -52,7 +80,7 @@ describe("verdicts on clear cases", () => {
     expect(firstLeaking(out)).toBeUndefined();
   });
 
-  it("calls a fast linear leak within two and a half hours, with its slope and time to the ceiling", () => {
+  it("calls a fast linear leak from the start within an hour and a half, with its slope and time to the ceiling", () => {
     const rate = 0.3 * base; // 30%/h
     const ceiling = 4 * base;
     const out = replay(
@@ -61,14 +89,36 @@ describe("verdicts on clear cases", () => {
     );
     const hit = firstLeaking(out);
     expect(hit?.heap.tier).toBe("fast");
-    expect((hit?.t ?? Infinity) - START).toBeLessThan(2.5 * HOUR);
+    expect((hit?.t ?? Infinity) - START).toBeLessThan(1.5 * HOUR);
     expect(hit?.heap.slopePerHour).toBeGreaterThan(0.8 * rate);
     expect(hit?.heap.slopePerHour).toBeLessThan(1.2 * rate);
     expect(hit?.heap.confidence).toBeGreaterThan(0.99);
     const level = hit?.heap.level ?? 0;
     const expected = ((ceiling - level) / (hit?.heap.slopePerHour ?? 1)) * HOUR;
     expect(hit?.heap.timeToCeilingMs).toBeCloseTo(expected, -3);
-    expect(hit?.heap.growingForMs).toBeGreaterThan(HOUR);
+    expect(hit?.heap.growingForMs).toBeGreaterThanOrEqual(HOUR);
+    expect(hit?.heap.reasons.join(" ")).toMatch(/warm-up would have slowed down/);
+  });
+
+  it("calls a fast leak after hours of health within the hour, once it leaves the envelope", () => {
+    const onset = 10 * 60;
+    const out = replay(series(16, (m) => base * (1 + (m > onset ? (0.4 * (m - onset)) / 60 : 0)), 0.03, 3));
+    const hit = firstLeaking(out);
+    expect(hit?.heap.tier).toBe("fast");
+    expect((hit?.t ?? Infinity) - START - 10 * HOUR).toBeLessThan(45 * MINUTE);
+    expect(hit?.heap.reasons.join(" ")).toMatch(/above the highest level/);
+    expect(out.slice(0, onset).some((a) => a.heap.verdict === "Leaking")).toBe(false);
+  });
+
+  it("does not call healthy traffic bursts that hold and release a leak", () => {
+    const rand = noise(11);
+    const bursts: { at: number; hold: number; height: number }[] = [];
+    for (let at = 30; at < 24 * 60; at += 20 + Math.floor(40 * (rand() + 1))) {
+      bursts.push({ at, hold: 5 + Math.floor(25 * (rand() + 1)), height: 0.15 + 0.2 * (rand() + 1) });
+    }
+    const heapAt = (m: number): number =>
+      base * (1 + bursts.reduce((h, b) => h + (m >= b.at && m < b.at + b.hold ? b.height : 0), 0));
+    expect(firstLeaking(replay(series(24, heapAt, 0.03, 12)))).toBeUndefined();
   });
 
   it("calls a slow leak (3%/h) only after a sustained stretch, naming the tier", () => {
@@ -227,5 +277,42 @@ describe("goroutines", () => {
     const out = replay(series(2, () => base, 0.01).map(({ t, heapInuseBytes }) => ({ t, heapInuseBytes })));
     expect(out.at(-1)?.goroutines.verdict).toBe("Collecting");
     expect(out.at(-1)?.goroutines.reasons.join(" ")).toMatch(/no goroutines values/);
+  });
+});
+
+describe("demo speed (interval 2 s, window 2 m, warm-up 10 s)", () => {
+  const demo = {
+    sampleIntervalMs: 2000,
+    windowMs: 2 * MINUTE,
+    warmupMs: 10_000,
+    minGrowthBytesPerHour: MIB,
+  };
+  /** leaky-app `slice` on a ~5 MiB heap, scraped every 2 s, with ±15% GC noise. */
+  function demoSeries(minutes: number, bytesPerSecond: number, seed: number): Sample[] {
+    const rand = noise(seed);
+    return Array.from({ length: (minutes * 60) / 2 }, (_, i) => ({
+      t: START + i * 2000,
+      heapInuseBytes: Math.round((5 * MIB + bytesPerSecond * 2 * i) * (1 + 0.15 * (rand() + 1))),
+      goroutines: 12,
+    }));
+  }
+
+  it("calls a 1 MiB/s leak Leaking within two to four minutes of wall time", () => {
+    for (const seed of [1, 2, 3]) {
+      const hit = firstLeaking(replay(demoSeries(6, MIB, seed), demo));
+      expect(hit?.heap.tier).toBe("fast");
+      const after = (hit?.t ?? Infinity) - START;
+      expect(after).toBeGreaterThan(MINUTE);
+      expect(after).toBeLessThan(4 * MINUTE);
+    }
+  });
+
+  it("stays quiet on a flat heap and keeps its state small over hours", () => {
+    const config = resolveDetectorConfig(demo);
+    const state = createSeriesState();
+    let leaking = false;
+    for (const s of demoSeries(6 * 60, 0, 4)) leaking ||= observe(state, s, config).heap.verdict === "Leaking";
+    expect(leaking).toBe(false);
+    expect(serializeSeriesState(state).length).toBeLessThan(8192);
   });
 });

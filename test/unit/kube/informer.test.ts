@@ -10,7 +10,7 @@ import {
   type InformerOptions,
   type ListWatchClient,
 } from "../../../src/kube/informer.ts";
-import { FakeClock, settle } from "./fake-clock.ts";
+import { FakeClock, settle } from "../../harness/fake-clock.ts";
 
 interface Item {
   name: string;

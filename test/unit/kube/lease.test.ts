@@ -3,7 +3,7 @@ import type { CallOptions } from "../../../src/kube/client.ts";
 import { KubeApiError, KubeConnectionError } from "../../../src/kube/errors.ts";
 import type { LeaseSpec } from "../../../src/kube/lease-record.ts";
 import { LeaderElector, LeaseConfigError, leaseIdentity, type LeaseClient } from "../../../src/kube/lease.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../harness/fake-clock.ts";
 
 interface StoredLease {
   metadata: { name: string; namespace: string; resourceVersion?: string };

@@ -11,7 +11,7 @@ import {
   type ReconcileResult,
   type WorkQueueOptions,
 } from "../../../src/kube/workqueue.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../harness/fake-clock.ts";
 
 interface Call {
   key: string;

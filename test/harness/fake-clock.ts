@@ -1,6 +1,6 @@
 // A hand-driven clock for the queue, informer and lease tests: time moves only in advance(), timers
 // fire in order, and real I/O callbacks (streams, promises) get to run between them.
-import type { Clock, TimerHandle } from "../../../src/kube/clock.ts";
+import type { Clock, TimerHandle } from "../../src/kube/clock.ts";
 
 interface Timer {
   at: number;
