@@ -3,14 +3,13 @@
 // by asking the API server what the chart's ServiceAccount may do (kubectl auth can-i --as=…).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { ControllerMetrics } from "../../src/controller/metrics.ts";
-import { REPO_ROOT, findBinaries } from "../../src/localcluster/binaries.ts";
+import { REPO_ROOT } from "../../src/localcluster/binaries.ts";
+import { helm, helmError } from "../harness/helm.ts";
 import { controlPlane, freshNamespace, kubectl } from "../harness/kube.ts";
 
 const exec = promisify(execFile);
@@ -61,38 +60,6 @@ interface PodSpec {
 }
 interface DeploymentManifest extends Manifest {
   spec: { replicas: number; template: { metadata: Meta; spec: PodSpec } };
-}
-
-let helmPath = "";
-const helmHome = mkdtempSync(join(tmpdir(), "lw-helm-"));
-
-/** Runs helm with its own config/cache dirs; rejects with helm's stderr as the message. */
-async function helm(args: readonly string[]): Promise<string> {
-  try {
-    const { stdout } = await exec(helmPath, [...args], {
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: join(helmHome, "cache"),
-        HELM_CONFIG_HOME: join(helmHome, "config"),
-        HELM_DATA_HOME: join(helmHome, "data"),
-      },
-      timeout: 60_000,
-      maxBuffer: 16 << 20,
-    });
-    return stdout;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? String(err);
-    throw new Error(`helm ${args.join(" ")}: ${stderr.trim()}`, { cause: err });
-  }
-}
-
-async function helmError(args: readonly string[]): Promise<string> {
-  try {
-    await helm(args);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error(`helm ${args.join(" ")} succeeded; it should have failed`);
 }
 
 /** `helm template` → the rendered objects. */
@@ -194,14 +161,6 @@ function container(objects: Manifest[]): Container {
 function env(c: Container, name: string): string | undefined {
   return c.env.find((e) => e.name === name)?.value;
 }
-
-beforeAll(async () => {
-  ({ helm: helmPath } = await findBinaries(["helm"]));
-});
-
-afterAll(() => {
-  rmSync(helmHome, { recursive: true, force: true });
-});
 
 describe("Helm chart: lint and render", () => {
   it("passes helm lint, plain and --strict, with default and non-default values", async () => {

@@ -16,7 +16,7 @@ import {
   eventsWith,
   podExists,
   setBudgetStatus,
-} from "./restarts-workloads.ts";
+} from "../harness/workloads.ts";
 
 /** Long enough for leak detection at test speed (typically 1–2 min), and then some. */
 const DETECTION = { timeoutMs: 240_000, intervalMs: 1_000 };

@@ -4,8 +4,8 @@
 // controllers would write. Nothing recreates an evicted pod; the tests only need an owner that would.
 import type { KubeClient } from "../../src/kube/client.ts";
 import { isNotFound } from "../../src/kube/errors.ts";
-import { clients, createRunningPod, kubeClient } from "../harness/kube.ts";
-import type { LeakyApp } from "../harness/goapps.ts";
+import { clients, createRunningPod, kubeClient } from "./kube.ts";
+import type { LeakyApp } from "./goapps.ts";
 
 export interface HandWorkload {
   deployment: string;
