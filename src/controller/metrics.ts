@@ -67,7 +67,7 @@ export class ControllerMetrics {
   });
   readonly verdict = new Gauge({
     name: "leakwatch_target_verdict",
-    help: "1 for the current verdict of a watched container (Collecting, Healthy, Suspected, Leaking, Failing).",
+    help: "1, labelled with the current verdict of a watched container (Collecting, Healthy, Suspected, Leaking, Failing); one series per container.",
     labelNames: ["namespace", "leakwatch", "pod", "container", "verdict"] as const,
     registers: [this.registry],
   });
@@ -134,4 +134,8 @@ export class ControllerMetrics {
   removeLeakWatch(namespace: string, leakwatch: string): void {
     for (const verdict of ControllerMetrics.VERDICTS) this.targets.remove({ namespace, leakwatch, verdict });
   }
+}
+
+function targetKey(l: TargetLabels): string {
+  return `${l.namespace}/${l.leakwatch}/${l.pod}/${l.container}`;
 }

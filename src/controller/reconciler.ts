@@ -17,6 +17,14 @@ const RESYNC_MS = 60_000;
 /** Orphaned capture parts (a crash mid-capture) older than this are removed. */
 export const ORPHAN_GRACE_MS = 10 * 60_000;
 export const SWEEP_EVERY_MS = 30 * 60_000;
+/** Least time between two saves of one LeakWatch's state that a Leaking verdict change brings forward. */
+const MOVED_PERSIST_GAP_MS = 5_000;
+/**
+ * Shards written per periodic save, stalest first: the state write rate stays the same whatever
+ * the number of targets (a LeakWatch with more shards than this keeps each one a few periods old).
+ * Saves on a verdict change, at shutdown and on re-shard write every shard.
+ */
+export const STATE_SHARD_WRITES_PER_SAVE = 4;
 
 export async function reconcileLeakWatch(
   c: Controller,
@@ -104,15 +112,31 @@ async function loadState(c: Controller, runtime: LeakWatchRuntime): Promise<Leak
   return restored;
 }
 
+/** How often detector state is saved: every few intervals, and at least 30 s apart. */
+export function persistPeriodMs(c: Controller, intervalMs: number): number {
+  return Math.max(c.config.persistEveryIntervals * intervalMs, 30_000);
+}
+
+/**
+ * Saves detector state when its period is up — or sooner (at most every few seconds) when a
+ * target became Leaking or stopped being Leaking, so a crash never takes a verdict change with it.
+ */
 export async function persistIfDue(c: Controller, runtime: LeakWatchRuntime, force = false): Promise<void> {
   const settings = runtime.settings;
   if (settings === undefined) return;
-  const every = Math.max(c.config.persistEveryIntervals * settings.intervalMs, 30_000);
-  if (!force && c.now() - runtime.lastPersistAt < every) return;
+  const since = c.now() - runtime.lastPersistAt;
+  const moved = [...runtime.targets.values()].some((w) => w.leakingMoved);
+  const due = since >= persistPeriodMs(c, settings.intervalMs) || (moved && since >= MOVED_PERSIST_GAP_MS);
+  if (!force && !due) return;
   const dirty = [...runtime.targets.values()].some((w) => w.dirty);
   if (!dirty) return;
-  const result = await c.stateStore(runtime).save(runtime.persistedEntries());
-  for (const w of runtime.targets.values()) w.dirty = false;
+  const result = await c
+    .stateStore(runtime)
+    .save(runtime.persistedEntries(), force || moved ? {} : { maxShardWrites: STATE_SHARD_WRITES_PER_SAVE });
+  for (const w of runtime.targets.values()) {
+    w.dirty = false;
+    w.leakingMoved = false;
+  }
   runtime.lastPersistAt = c.now();
   if (result.written > 0) c.metrics.apiWrites.inc({ kind: "state" }, result.written);
 }
@@ -125,8 +149,21 @@ async function writeStatus(
 ): Promise<ReconcileResult> {
   if (ctx.signal.aborted) return done();
   const result = await writeStatusNow(c, runtime, lw);
-  if (result.result === "deferred") return requeueAfter(Math.min(result.retryAfterMs, RESYNC_MS));
-  return requeueAfter(RESYNC_MS);
+  // Come back when the state is due to be saved, so the period holds without other events.
+  const settings = runtime.settings;
+  const moved = [...runtime.targets.values()].some((w) => w.leakingMoved);
+  const persistIn =
+    settings === undefined
+      ? RESYNC_MS
+      : Math.max(
+          1_000,
+          runtime.lastPersistAt +
+            (moved ? MOVED_PERSIST_GAP_MS : persistPeriodMs(c, settings.intervalMs)) -
+            c.now(),
+        );
+  const next = Math.min(RESYNC_MS, persistIn);
+  if (result.result === "deferred") return requeueAfter(Math.min(result.retryAfterMs, next));
+  return requeueAfter(next);
 }
 
 /**

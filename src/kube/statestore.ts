@@ -95,6 +95,16 @@ interface KnownShard {
   resourceVersion: string;
   /** Of the raw payload last read or written; undefined when only the metadata is known. */
   hash: string | undefined;
+  /** Save round that last wrote it (0: read, never written by us): the stalest go first. */
+  writtenRound: number;
+}
+
+export interface SaveOptions {
+  /**
+   * Write at most this many shards in one save (the stalest first), so the write rate stays the
+   * same however many targets there are. A re-shard writes every shard regardless.
+   */
+  maxShardWrites?: number;
 }
 
 interface BuiltShard {
@@ -115,6 +125,7 @@ export class StateStore {
   private indexOwned = false;
   private readonly known = new Map<string, KnownShard>();
   private synced = false;
+  private round = 0;
 
   constructor(options: { client: StateClient; owner: LeakWatchOwner; logger?: Logger }) {
     this.client = options.client;
@@ -146,10 +157,16 @@ export class StateStore {
     return { entries, shards: this.shards, damaged };
   }
 
-  async save(entries: ReadonlyMap<string, string>): Promise<SaveResult> {
+  async save(entries: ReadonlyMap<string, string>, options: SaveOptions = {}): Promise<SaveResult> {
     if (!this.synced) await this.discover();
+    this.round++;
     let shards = chooseShardCount(rawSize(entries), this.shards);
-    let built = await this.build(entries, shards);
+    const steady = shards === this.shards && this.indexOwned;
+    let built = await this.build(
+      entries,
+      shards,
+      steady ? this.stalest(shards, options.maxShardWrites) : undefined,
+    );
     while (built === undefined) {
       if (shards >= MAX_SHARDS) {
         throw new StateTooLargeError(
@@ -157,7 +174,7 @@ export class StateStore {
         );
       }
       shards *= 2;
-      built = await this.build(entries, shards);
+      built = await this.build(entries, shards, undefined);
     }
     const changed = built.filter((s): s is BuiltShard & { gz: Buffer } => s.gz !== undefined);
     await eachLimited(changed, CONCURRENCY, (shard) => this.writeShard(shards, shard));
@@ -170,6 +187,17 @@ export class StateStore {
       deleted,
       bytesWritten: changed.reduce((sum, s) => sum + s.gz.length, 0),
     };
+  }
+
+  /** The shard indexes written longest ago, at most `limit` of them (all when no limit). */
+  private stalest(shards: number, limit: number | undefined): Set<number> | undefined {
+    if (limit === undefined || limit >= shards) return undefined;
+    const order = Array.from({ length: shards }, (_, i) => i).sort(
+      (a, b) =>
+        (this.known.get(this.shardName(shards, a))?.writtenRound ?? 0) -
+          (this.known.get(this.shardName(shards, b))?.writtenRound ?? 0) || a - b,
+    );
+    return new Set(order.slice(0, Math.max(1, limit)));
   }
 
   /** Reads the index and the names and versions of every state object, not their data. */
@@ -194,7 +222,11 @@ export class StateStore {
     );
     for (const { metadata } of objects) {
       if (!metadata.name.startsWith(`${this.base}-`) || metadata.resourceVersion === undefined) continue;
-      this.known.set(metadata.name, { resourceVersion: metadata.resourceVersion, hash: undefined });
+      this.known.set(metadata.name, {
+        resourceVersion: metadata.resourceVersion,
+        hash: undefined,
+        writtenRound: 0,
+      });
     }
     this.synced = true;
   }
@@ -222,20 +254,22 @@ export class StateStore {
     if (cm.metadata.resourceVersion !== undefined) {
       // A shard owned by an earlier LeakWatch of this name is rewritten (re-owned) on the next save.
       const hash = this.ownedByUs(cm) ? sha256(text) : undefined;
-      this.known.set(name, { resourceVersion: cm.metadata.resourceVersion, hash });
+      this.known.set(name, { resourceVersion: cm.metadata.resourceVersion, hash, writtenRound: 0 });
     }
     return decoded;
   }
 
   /** Every shard's payload; gzipped only when it changed. Undefined when one is too large. */
+  /** Encodes the shards (only `only`, when given); undefined when one is too large for an object. */
   private async build(
     entries: ReadonlyMap<string, string>,
     shards: number,
+    only: Set<number> | undefined,
   ): Promise<BuiltShard[] | undefined> {
     const groups = groupByShard(entries, shards);
     const built: BuiltShard[] = [];
     await eachLimited(
-      groups.map((group, i) => ({ group, i })),
+      groups.map((group, i) => ({ group, i })).filter(({ i }) => only === undefined || only.has(i)),
       CONCURRENCY,
       async ({ group, i }) => {
         const name = this.shardName(shards, i);
@@ -260,7 +294,7 @@ export class StateStore {
       shards,
     );
     const written = await this.write(shard.name, body, known?.resourceVersion);
-    this.known.set(shard.name, { resourceVersion: written, hash: shard.hash });
+    this.known.set(shard.name, { resourceVersion: written, hash: shard.hash, writtenRound: this.round });
   }
 
   private async writeIndex(shards: number): Promise<void> {

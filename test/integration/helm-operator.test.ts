@@ -19,7 +19,18 @@ describe("the operator under the chart's ServiceAccount", () => {
   it("has every permission a leak scenario needs", async () => {
     const release = `leakwatch-${randomBytes(3).toString("hex")}`;
     const system = await freshNamespace("lw-system");
-    await helm(["install", release, join(REPO_ROOT, "charts/leakwatch"), "--namespace", system, "--kubeconfig", controlPlane().kubeconfigPath, "--skip-crds", "--set", "replicas=1"]);
+    await helm([
+      "install",
+      release,
+      join(REPO_ROOT, "charts/leakwatch"),
+      "--namespace",
+      system,
+      "--kubeconfig",
+      controlPlane().kubeconfigPath,
+      "--skip-crds",
+      "--set",
+      "replicas=1",
+    ]);
 
     // The chart's own operator arguments, read back from the installed Deployment.
     const deployment = await clients().apps.readNamespacedDeployment({ namespace: system, name: release });
@@ -29,7 +40,11 @@ describe("the operator under the chart's ServiceAccount", () => {
     expect(args).toContain(`--leader-election-namespace=${system}`);
 
     // A kubeconfig that authenticates as the chart's ServiceAccount with a TokenRequest token.
-    const token = await clients().core.createNamespacedServiceAccountToken({ namespace: system, name: release, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const token = await clients().core.createNamespacedServiceAccountToken({
+      namespace: system,
+      name: release,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
     const cluster = kubeConfig().getCurrentCluster();
     const dir = await mkdtemp(join(tmpdir(), "lw-sa-"));
     const kubeconfigPath = join(dir, "kubeconfig");
@@ -38,7 +53,9 @@ describe("the operator under the chart's ServiceAccount", () => {
       JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "c", cluster: { server: cluster?.server, "certificate-authority": controlPlane().caPath } }],
+        clusters: [
+          { name: "c", cluster: { server: cluster?.server, "certificate-authority": controlPlane().caPath } },
+        ],
         users: [{ name: "sa", user: { token: token.status?.token } }],
         contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace: system } }],
         "current-context": "sa",
@@ -49,33 +66,60 @@ describe("the operator under the chart's ServiceAccount", () => {
     const team = await freshNamespace("team");
     const leaky = await startLeakyApp({ behaviour: "slice", rate: "512KiB" });
     const steady = await startLeakyApp({ behaviour: "sawtooth" });
-    const annotations = (port: number): Record<string, string> => ({ "leakwatch.dev/scrape": "true", "leakwatch.dev/port": String(port) });
+    const annotations = (port: number): Record<string, string> => ({
+      "leakwatch.dev/scrape": "true",
+      "leakwatch.dev/port": String(port),
+    });
     const workload = await createHandWorkload(team, "shop", [
       { app: leaky, annotations: annotations(leaky.port) },
       { app: steady, annotations: annotations(steady.port) },
     ]);
-    await createLeakWatch(team, "lw", fastSpec({ action: { mode: "Restart", restart: { strategy: "Evict", dryRun: true } } }));
+    await createLeakWatch(
+      team,
+      "lw",
+      fastSpec({ action: { mode: "Restart", restart: { strategy: "Evict", dryRun: true } } }),
+    );
 
-    const operator = await startOperator({ kubeconfig: kubeconfigPath, args: [...args, "--status-min-interval=1"], env: { POD_NAMESPACE: system } });
+    const operator = await startOperator({
+      kubeconfig: kubeconfigPath,
+      args: [...args, "--status-min-interval=1"],
+      env: { POD_NAMESPACE: system },
+    });
     const leakingPod = workload.pods[0] ?? "";
     const s = await eventually(
       "the leak detected and captured as the ServiceAccount",
       async () => {
         const st = await status(team, "lw");
-        return podRow(st, leakingPod)?.verdict === "Leaking" && (st.captures?.length ?? 0) > 0 ? st : undefined;
+        return podRow(st, leakingPod)?.verdict === "Leaking" && (st.captures?.length ?? 0) > 0
+          ? st
+          : undefined;
       },
       { timeoutMs: 240_000, intervalMs: 1_000 },
     );
     expect(s.captures?.[0]?.complete).toBe(true);
-    await eventually("a dry-run restart decision", async () => ((await eventsWith(team, "WouldRestart")).length > 0 ? true : undefined), { timeoutMs: 60_000 });
+    await eventually(
+      "a dry-run restart decision",
+      async () => ((await eventsWith(team, "WouldRestart")).length > 0 ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
     expect((await eventsWith(team, "MemoryLeakDetected")).length).toBeGreaterThan(0);
-    const lease = await clients().coordination.readNamespacedLease({ namespace: system, name: `${release}-controller` });
+    const lease = await clients().coordination.readNamespacedLease({
+      namespace: system,
+      name: `${release}-controller`,
+    });
     expect(lease.spec?.holderIdentity).toMatch(/^operator-/);
-    const cms = await clients().core.listNamespacedConfigMap({ namespace: team, labelSelector: "app.kubernetes.io/managed-by=leakwatch" });
+    const cms = await clients().core.listNamespacedConfigMap({
+      namespace: team,
+      labelSelector: "app.kubernetes.io/managed-by=leakwatch",
+    });
     expect(cms.items.length).toBeGreaterThan(0);
 
     // Nothing was refused along the way.
-    const forbidden = operator.logs().filter((l) => JSON.stringify(l).includes("403") || JSON.stringify(l).toLowerCase().includes("forbidden"));
+    const forbidden = operator
+      .logs()
+      .filter(
+        (l) => JSON.stringify(l).includes("403") || JSON.stringify(l).toLowerCase().includes("forbidden"),
+      );
     expect(forbidden).toEqual([]);
     await operator.stop();
     expect(await operator.process.exited).toBe(0);

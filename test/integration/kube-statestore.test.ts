@@ -155,6 +155,26 @@ describe("StateStore against the API server", () => {
     expect((await restarted.save(entries)).written).toBe(0);
   });
 
+  it("with a write budget, rewrites the stalest shards first and every shard in turn", async () => {
+    const owner = await leakWatchIn("state-budget");
+    const store = new StateStore({ client, owner });
+    const first = await store.save(fleet(2000));
+    expect(first.shards).toBeGreaterThanOrEqual(4);
+
+    // Every target changed (as they do between saves): only two shards are written per save…
+    const next = fleet(2000, 1);
+    const rounds = Math.ceil(first.shards / 2);
+    for (let round = 0; round < rounds; round++) {
+      expect(await store.save(next, { maxShardWrites: 2 })).toMatchObject({
+        shards: first.shards,
+        written: 2,
+      });
+    }
+    // … and after shards/2 saves every one of them holds the new state, none written twice.
+    expect(await store.save(next, { maxShardWrites: 2 })).toMatchObject({ written: 0 });
+    expect((await new StateStore({ client, owner }).load()).entries).toEqual(next);
+  });
+
   it("re-owns the state of an earlier LeakWatch of the same name on the next save", async () => {
     const first = await leakWatchIn("state-reown");
     const entries = fleet(300);
