@@ -21,6 +21,7 @@ export interface Report {
   readonly generatedMs: number;
   readonly totalMs: number;
   readonly listMisses: boolean;
+  readonly minGoroutineGrowthPerHour: number;
 }
 
 const BANDS: readonly [number, number][] = [
@@ -140,6 +141,31 @@ export function printReport(r: Report): void {
   }
   out.push(table(bandRows));
 
+  // The delay goal for fast leaks, split by where the leak begins: with the container (it must first
+  // be told from a slow warm-up) or after at least an hour of health (it can leave the envelope).
+  const fastLeak =
+    (late: boolean) =>
+    (o: SeriesOutcome): boolean => {
+      const truth = o.series.heapLeak;
+      if (truth === null || !(truth.ratePercentPerHour >= 10)) return false;
+      const start = o.series.samples[0]?.t ?? 0;
+      return late === truth.onsetMs - start >= 3_600_000;
+    };
+  out.push(
+    "",
+    "HEAP — leaks ≥ 10%/h by onset: recall, delay p50/p95 (from container start | after ≥ 1 h of health)",
+    table([
+      ["detector", "from start", "late onset"],
+      ...r.runs.map((run) => {
+        const cell = (late: boolean): string => {
+          const s = score(run.outcomes.filter(fastLeak(late)), heapTruth);
+          return `${s.tp}/${s.leaking} ${d(s.delayP50Ms)}/${d(s.delayP95Ms)}`;
+        };
+        return [run.name, cell(false), cell(true)];
+      }),
+    ]),
+  );
+
   const g = score(r.goroutines, goroutineTruth);
   out.push(
     "",
@@ -159,6 +185,17 @@ export function printReport(r: Report): void {
       ],
       overallRow("LeakWatch", g),
     ]),
+    (() => {
+      const atLeast = score(
+        r.goroutines.filter(
+          (o) =>
+            o.series.goroutineLeak === null ||
+            !(o.series.goroutineLeak.ratePerHour < r.minGoroutineGrowthPerHour),
+        ),
+        goroutineTruth,
+      );
+      return `goroutine leaks at or above minGoroutineGrowthPerHour (${r.minGoroutineGrowthPerHour}/h): recall ${f(atLeast.recall)} (${atLeast.tp}/${atLeast.leaking}); the others grow more slowly than the configured minimum`;
+    })(),
     "",
     `LeakWatch tiers that made the first correct call: ${[...r.tiers.entries()].map(([t, n]) => `${t} ${n}`).join(", ")}`,
   );

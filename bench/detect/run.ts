@@ -120,4 +120,5 @@ printReport({
   generatedMs,
   totalMs: performance.now() - started,
   listMisses: values.misses,
+  minGoroutineGrowthPerHour: resolveDetectorConfig().minGoroutineGrowthPerHour,
 });

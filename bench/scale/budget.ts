@@ -1,8 +1,8 @@
 // The per-target memory budget, part by part: builds what the operator holds for N targets with the
 // controller's own code — the trimmed pod in the informer cache, the Target, the TargetWatch with a
 // mature detector history restored, two scrapes of real profiles (the second after half a window,
-// so both diff baselines exist), the Prometheus series, the scheduler job — and weighs each part as
-// the V8 heap's growth after a full GC, divided by N. No cluster and no network: the profiles come
+// so both diff baselines exist), the Prometheus series, the scheduler job — then weighs each part
+// by what a full GC frees when it is dropped, divided by N. No cluster and no network: the profiles come
 // from the fleet's files. Needs --expose-gc (run.ts starts it that way).
 //
 //   node --expose-gc bench/scale/budget.ts [--targets=2000] [--history=48]
@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { resolveSpec } from "../../src/api/defaults.ts";
 import type { LeakWatch } from "../../src/api/types.ts";
-import { ControllerMetrics } from "../../src/controller/metrics.ts";
+import { ControllerMetrics, type TargetLabels } from "../../src/controller/metrics.ts";
 import { LeakWatchRuntime } from "../../src/controller/runtime.ts";
 import { ScrapeScheduler } from "../../src/controller/scheduler.ts";
 import type { ProfileSource } from "../../src/controller/source.ts";
@@ -18,7 +18,13 @@ import { discoverTargets } from "../../src/controller/targets.ts";
 import { TargetWatch } from "../../src/controller/target-watch.ts";
 import type { CacheEntry } from "../../src/kube/cache.ts";
 import { trimPod, type PodInfo, type V1Pod } from "../../src/kube/pods.ts";
-import { observe, restoreSeriesState, serializeSeriesState } from "../../src/detect/index.ts";
+import {
+  createSeriesState,
+  observe,
+  restoreSeriesState,
+  serializeSeriesState,
+  type SeriesState,
+} from "../../src/detect/index.ts";
 import { DEFAULT_LIMITS, decodeProfileBytes } from "../../src/profile/index.ts";
 import { LEAKWATCH, NAMESPACE, podBody, podName, runningStatus } from "./cluster.ts";
 import { fleetProfiles } from "./fleet.ts";
@@ -27,6 +33,8 @@ import { matureSeries } from "./history.ts";
 export interface BudgetLine {
   part: string;
   bytesPerTarget: number;
+  /** False for breakdowns of the line above and for stand-ins: not added to the total. */
+  counted: boolean;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -60,6 +68,14 @@ function serverPod(i: number, port: number, started: string): V1Pod {
   return JSON.parse(JSON.stringify(pod)) as V1Pod;
 }
 
+/** TargetWatch's private fields that the budget weighs by clearing them (measurement only). */
+interface WatchInternals {
+  series: SeriesState;
+  assessment: unknown;
+  baseline: unknown;
+  nextBaseline: unknown;
+}
+
 export async function measureBudget(targets: number, historyHours: number): Promise<BudgetLine[]> {
   const profiles = fleetProfiles();
   const files = {
@@ -80,34 +96,26 @@ export async function measureBudget(targets: number, historyHours: number): Prom
   const started = new Date(Math.floor((start - (historyHours + 1) * 3_600_000) / 1000) * 1000)
     .toISOString()
     .replace(/\.\d+Z$/, "Z");
+  const series = [0, 1, 2, 3].map((k) => ({
+    small: historyHours > 0 ? matureSeries(lw, profiles.inuse.small, k, historyHours, start) : undefined,
+    large:
+      historyHours > 0 ? matureSeries(lw, profiles.inuse.large, 100 + k, historyHours, start) : undefined,
+  }));
 
-  const lines: BudgetLine[] = [];
-  let last = heapAfterGc();
-  const weigh = (part: string): void => {
-    const now = heapAfterGc();
-    lines.push({ part, bytesPerTarget: (now - last) / targets });
-    last = now;
-  };
-
-  // The controller's objects, built by its own code (with a fresh detector series).
-  const cache = new Map<string, CacheEntry<PodInfo>>();
+  // Build everything the controller holds per target, with its own code.
+  let cache = new Map<string, CacheEntry<PodInfo>>();
   for (let i = 0; i < targets; i++) {
     const raw = serverPod(i, 8080, started);
     cache.set(`${NAMESPACE}/${podName(i)}`, { object: trimPod(raw), resourceVersion: String(i) });
   }
-  weigh("pod in the informer cache (trimmed)");
-
-  const discovered = discoverTargets(
+  let discovered = discoverTargets(
     settings,
     [...cache.values()].map((e) => e.object),
   ).targets;
-  weigh("Target (discovery result)");
-
+  // Fresh series here: the detector's state is weighed on its own below, with real history.
   // Goroutine profiles come from the live fleet only; their summaries are not kept per target.
-  const watches = discovered.map((target) => new TargetWatch({ ...target, goroutinePath: "" }));
+  let watches = discovered.map((target) => new TargetWatch({ ...target, goroutinePath: "" }));
   for (const w of watches) runtime.targets.set(w.target.key, w);
-  weigh("TargetWatch (empty series)");
-
   const large = new Set(watches.filter((_, i) => i % 10 === 0).map((w) => w.target.key));
   let fileIndex = 0;
   const source: ProfileSource = {
@@ -129,77 +137,109 @@ export async function measureBudget(targets: number, historyHours: number): Prom
     credentials: async () => Promise.resolve({}),
   };
   const signal = new AbortController().signal;
-  for (const at of [start, start + settings.detection.windowMs / 2]) {
+  // Two scrapes half a window apart: the diff baseline and the next one both exist.
+  for (const at of [start + 60_000, start + 60_000 + settings.detection.windowMs / 2]) {
     for (const w of watches) await w.scrape(context, () => at, signal);
   }
-  weigh("2 diff baselines (48 sites each) + last assessment");
-
   const metrics = new ControllerMetrics({ processMetrics: false });
+  const labels = (w: TargetWatch): TargetLabels => ({
+    namespace: NAMESPACE,
+    leakwatch: LEAKWATCH,
+    pod: w.target.pod,
+    container: w.target.container,
+  });
   for (const w of watches) {
     const view = w.view();
-    metrics.setTarget(
-      { namespace: NAMESPACE, leakwatch: LEAKWATCH, pod: w.target.pod, container: w.target.container },
-      {
-        ...(view.heapBytes === undefined ? {} : { heapBytes: view.heapBytes }),
-        growthPerHour: view.heap?.slopePerHour ?? 0,
-        goroutines: 40,
-        verdict: view.heap?.verdict ?? "Collecting",
-      },
-    );
+    metrics.setTarget(labels(w), {
+      ...(view.heapBytes === undefined ? {} : { heapBytes: view.heapBytes }),
+      growthPerHour: view.heap?.slopePerHour ?? 0,
+      goroutines: 40,
+      verdict: view.heap?.verdict ?? "Collecting",
+    });
   }
-  weigh("Prometheus series (heap, growth, goroutines, 5 verdicts)");
-
   const scheduler = new ScrapeScheduler({
     concurrency: 32,
     clock: { now: () => start, setTimeout: () => 0, clearTimeout: () => undefined },
   });
+  const jobKey = (w: TargetWatch): string => `${runtime.key}|${w.target.key}`;
   for (const w of watches) {
-    scheduler.upsert(`${runtime.key}|${w.target.key}`, settings.intervalMs, async () =>
+    scheduler.upsert(jobKey(w), settings.intervalMs, async () =>
       Promise.resolve(w.failures > 0 ? { delayMs: 1 } : undefined),
     );
   }
-  weigh("scheduler job");
 
-  // The detector's state, with the detector's own code: restored from `historyHours` of history
-  // (what TargetWatch holds after a restart), then an hour of live samples on top.
+  // Weigh each part by what a full GC frees when it goes: exact, unlike weighing what was added
+  // (which also counts the code and type feedback V8 builds along the way).
+  const lines: BudgetLine[] = [];
+  let last = heapAfterGc();
+  const freed = (part: string, counted = true): void => {
+    const now = heapAfterGc();
+    lines.push({ part, bytesPerTarget: (last - now) / targets, counted });
+    last = now;
+  };
+  await scheduler.stop(); // drops the jobs and the timer heap's entries
+  freed("scheduler job");
+  for (const w of watches) metrics.removeTarget(labels(w));
+  freed("Prometheus series (heap, growth, goroutines, 5 verdicts)");
+  for (const w of watches) {
+    const internals = w as unknown as WatchInternals;
+    internals.baseline = undefined;
+    internals.nextBaseline = undefined;
+  }
+  freed("2 diff baselines (48 sites each)");
+  const empty = createSeriesState();
+  for (const w of watches) {
+    const internals = w as unknown as WatchInternals;
+    internals.series = empty;
+    internals.assessment = undefined;
+  }
+  freed("(the stand-in's fresh detector series: replaced by the line below)", false);
+  runtime.targets.clear();
+  watches = [];
+  freed("TargetWatch (its own fields)");
+  discovered = [];
+  freed("Target (discovery result)");
+  cache = new Map();
+  freed("pod in the informer cache (trimmed)");
+  if (watches.length + discovered.length + cache.size + scheduler.size < 0) console.log(metrics);
+
+  // The detector's state as a long-running replica holds it: restored from `historyHours` of
+  // history, then an hour of live samples on top (blocks and buckets close, the tiers run).
   if (historyHours > 0) {
-    const texts = [0, 1, 2, 3].flatMap((k) => [
-      matureSeries(lw, profiles.inuse.small, k, historyHours, start),
-      matureSeries(lw, profiles.inuse.large, 100 + k, historyHours, start),
-    ]);
-    heapAfterGc();
-    last = heapAfterGc();
+    const texts = series.flatMap((x) => [x.small ?? "", x.large ?? ""]);
     let states = Array.from({ length: targets }, (_, i) => restoreSeriesState(texts[i % texts.length] ?? ""));
-    weigh(`detector series, ${historyHours} h restored (exact-size arrays from JSON)`);
     for (let t = start + 60_000; t <= start + 3_600_000; t += 60_000) {
       for (const [i, state] of states.entries()) {
         const level = i % 10 === 0 ? profiles.inuse.large : profiles.inuse.small;
-        observe(
-          state,
-          { t, heapInuseBytes: Math.round(level * (1 + ((t / 60_000) % 7) / 100)), goroutines: 33 },
-          detector,
-        );
+        const heapInuseBytes = Math.round(level * (1 + ((t / 60_000) % 7) / 100));
+        observe(state, { t, heapInuseBytes, goroutines: 33 }, detector);
       }
     }
-    const grown = lines.length;
-    weigh("detector series after 1 h of live samples (all growth)");
+    last = heapAfterGc();
+    const before = last;
     // Same arrays under a new identity: the tier memo (a WeakMap keyed by the state) is released.
-    states = states.map((s) => ({ ...s }));
-    weigh("  of which the tier memo (negative: released)");
-    states = states.map((s) => restoreSeriesState(serializeSeriesState(s)));
-    weigh("  of which array growth slack (negative: released)");
-    const live = lines[grown];
-    if (live !== undefined) live.part = "detector series: growth in 1 h of live samples";
+    states = states.map((x) => ({ ...x }));
+    freed("  of which the tier memo", false);
+    states = states.map((x) => restoreSeriesState(serializeSeriesState(x)));
+    freed("  of which spare array capacity (push growth)", false);
+    states = [];
+    freed("  of which the series itself (exact-size arrays) and last assessment", false);
+    lines.splice(lines.length - 3, 0, {
+      part: `detector series after ${historyHours} h + 1 h live`,
+      bytesPerTarget: (before - last) / targets,
+      counted: true,
+    });
     if (states.length < 0) console.log(states);
   }
-  // Keep everything alive until the last weighing.
-  if (cache.size + watches.length + scheduler.size < 0) console.log(metrics);
   return lines;
 }
 
+export function budgetTotal(lines: readonly BudgetLine[]): number {
+  return lines.reduce((s, l) => s + (l.counted ? l.bytesPerTarget : 0), 0);
+}
+
 export function formatBudget(lines: readonly BudgetLine[], targets: number): string {
-  // "of which" lines break down the line above them; they are not added.
-  const total = lines.reduce((s, l) => s + (l.part.startsWith("  ") ? 0 : l.bytesPerTarget), 0);
+  const total = budgetTotal(lines);
   const width = Math.max(...lines.map((l) => l.part.length), 5);
   return [
     `Retained memory per target (V8 heap after a full GC, ${targets.toLocaleString("en-US")} targets built with the controller's code):`,
@@ -210,8 +250,13 @@ export function formatBudget(lines: readonly BudgetLine[], targets: number): str
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { targets: { type: "string", default: "2000" }, history: { type: "string", default: "48" } },
+    options: {
+      targets: { type: "string", default: "2000" },
+      history: { type: "string", default: "48" },
+      json: { type: "boolean", default: false },
+    },
   });
   const targets = Number(values.targets);
-  console.log(formatBudget(await measureBudget(targets, Number(values.history)), targets));
+  const lines = await measureBudget(targets, Number(values.history));
+  console.log(values.json ? JSON.stringify(lines) : formatBudget(lines, targets));
 }

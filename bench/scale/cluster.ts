@@ -38,6 +38,12 @@ export async function createNamespaceAndLeakWatch(client: KubeClient): Promise<v
   });
 }
 
+/** 20 images over 50 workloads: a rollup per image has something to roll up. */
+function imageOf(i: number): string {
+  const workload = Math.floor(i / PODS_PER_WORKLOAD);
+  return `registry.example.invalid/svc-${String(workload % 20).padStart(2, "0")}:v1`;
+}
+
 export function podBody(i: number, port: number): unknown {
   const workload = Math.floor(i / PODS_PER_WORKLOAD);
   const hash = `${(workload * 2654435761) % 0xfffff}`.padStart(7, "0").slice(-7);
@@ -62,7 +68,7 @@ export function podBody(i: number, port: number): unknown {
       containers: [
         {
           name: "app",
-          image: `registry.example.invalid/svc-${String(workload % 20).padStart(2, "0")}:v1`,
+          image: imageOf(i),
           ports: [{ name: "http", containerPort: port }],
           resources: { limits: { memory: "512Mi" } },
         },
@@ -88,7 +94,7 @@ export function runningStatus(i: number, started: string): unknown {
       containerStatuses: [
         {
           name: "app",
-          image: "registry.example.invalid/app:v1",
+          image: imageOf(i),
           imageID: "",
           ready: true,
           started: true,

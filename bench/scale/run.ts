@@ -1,10 +1,13 @@
 // `npm run bench:scale`: the operator at 500, 2,000 and 5,000 targets on a 60 s interval, against a
 // real control plane and a fleet of simulated Go services serving real heap profiles. One fresh
 // operator process per scale (so each scale's memory is its own, not the larger one's leftovers);
-// the pods grow from scale to scale. Per scale: wait until every target has been scraped twice,
-// then measure over a window of at least two intervals.
+// the pods grow from scale to scale, and before each operator starts every target gets mature
+// detector history in the state ConfigMaps, which the operator restores. Per scale: wait until
+// every target has been scraped twice, then measure over a window of three intervals. Prints one
+// table (a column per scale), the goals, and the per-target memory budget (budget.ts). See
+// docs/scaling.md. About 16 minutes on 2 cores.
 //
-//   --quick            500 targets only (a smoke run, ~5 min)
+//   --quick            500 targets only (a smoke run, ~6 min)
 //   --scales=a,b,c     other scales
 //   --window=SECONDS   the measurement window (default 180: three intervals, which is also the
 //                      detector-state persist period, so each window holds exactly one save)
@@ -37,6 +40,7 @@ import {
   type PodRecord,
 } from "./cluster.ts";
 import { buildFleet, fleetProfiles, startFleet, type Fleet } from "./fleet.ts";
+import { budgetTotal, formatBudget, type BudgetLine } from "./budget.ts";
 import { seedHistory } from "./history.ts";
 import { cpuHotspots, heapHotspots, type Hotspot } from "./hotspots.ts";
 import { figures, parseApiServerMetrics, parseOperatorMetrics, type Reading } from "./measure.ts";
@@ -213,14 +217,17 @@ async function measureScale(
   };
 }
 
+const BUDGET_TARGETS = Math.min(maxScale, 1000);
+
 /** The per-target budget (budget.ts), in a child with --expose-gc, before anything else runs. */
-function memoryBudget(): string {
+function memoryBudget(): BudgetLine[] {
   const script = join(dirname(fileURLToPath(import.meta.url)), "budget.ts");
-  return execFileSync(
+  const out = execFileSync(
     process.execPath,
-    ["--expose-gc", script, `--targets=${Math.min(maxScale, 2000)}`, `--history=${historyHours}`],
+    ["--expose-gc", script, `--targets=${BUDGET_TARGETS}`, `--history=${historyHours}`, "--json"],
     { encoding: "utf8", maxBuffer: 1 << 20 },
   );
+  return JSON.parse(out) as BudgetLine[];
 }
 
 async function main(): Promise<void> {
@@ -282,10 +289,11 @@ async function main(): Promise<void> {
         largeBytes: profiles.largeBytes,
         profiling: flags["cpu-profile"] || flags["heap-profile"],
         historyHours,
+        budgetBytesPerTarget: budgetTotal(budget),
         operator: `${operatorMain === undefined ? "node src/main.ts" : "node dist/main.js (compiled)"}${nodeArgs.length > 0 ? ` with ${nodeArgs.join(" ")}` : ""}`,
       }),
     );
-    console.log(`\n${budget.trimEnd()}`);
+    console.log(`\n${formatBudget(budget, BUDGET_TARGETS)}`);
     for (const note of notes) console.log(`\n${note}`);
     say(
       `finished in ${((Date.now() - began) / 60_000).toFixed(1)} min${flags.out === undefined ? "" : `; logs and profiles in ${outDir}`}`,

@@ -4,7 +4,12 @@ import { constants } from "node:fs";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { captureCommands } from "../controller/report.ts";
-import { ConfigMapCaptureStore, captureFileList, type Capture, type CaptureSummary } from "../kube/captures.ts";
+import {
+  ConfigMapCaptureStore,
+  captureFileList,
+  type Capture,
+  type CaptureSummary,
+} from "../kube/captures.ts";
 import { ALL_NAMESPACES, getLeakWatch, listLeakWatches, type NamespaceScope } from "../kube/leakwatches.ts";
 import { formatBytes } from "../profile/index.ts";
 import { oneOf, parseFlags } from "./args.ts";

@@ -99,6 +99,8 @@ export async function actOnScrape(
       reason: "LeakResolved",
       action: "Detect",
       note: `Heap of ${t.pod}/${t.container} no longer grows steadily: ${heap.reasons.slice(0, 2).join(" ")}`,
+      // A flapping service resolves again and again: one event object, counted, not a storm.
+      seriesKey: `LeakResolved ${t.key}`,
     });
     watch.episode = newEpisode();
     return;
@@ -111,6 +113,7 @@ export async function actOnScrape(
       reason: "MemoryLeakSuspected",
       action: "Detect",
       note: suspectedEventNote(t, heap),
+      seriesKey: `MemoryLeakSuspected ${t.key}`,
     });
   }
   const heapLeaking = heap.verdict === "Leaking";

@@ -276,6 +276,11 @@ export class Controller {
     };
   }
 
+  /** The target is still watched (its pod not removed, its LeakWatch not deleted or replaced). */
+  private watching(runtime: LeakWatchRuntime, watch: TargetWatch): boolean {
+    return this.runtimes.get(runtime.key) === runtime && runtime.targets.get(watch.target.key) === watch;
+  }
+
   /** One scheduled scrape of one target, its verdict, and what is owed for it. */
   private async scrape(
     runtime: LeakWatchRuntime,
@@ -289,7 +294,7 @@ export class Controller {
       settings === undefined ||
       detector === undefined ||
       actions === undefined ||
-      runtime.targets.get(watch.target.key) !== watch
+      !this.watching(runtime, watch)
     ) {
       return undefined;
     }
@@ -311,6 +316,8 @@ export class Controller {
       );
       this.metrics.scrapeDuration.observe((performance.now() - started) / 1000);
       this.metrics.scrapes.inc({ kind: "heap", result: "ok" });
+      // The pod went away while it was being scraped: its series are gone, and stay gone.
+      if (!this.watching(runtime, watch)) return undefined;
       if (result.goroutines !== undefined) this.metrics.scrapes.inc({ kind: "goroutine", result: "ok" });
       const view = watch.view();
       this.metrics.setTarget(labels, {
@@ -319,12 +326,14 @@ export class Controller {
         ...(view.goroutineCount === undefined ? {} : { goroutines: view.goroutineCount }),
         verdict: result.assessment.heap.verdict,
       });
+      // A moved verdict is recorded (status, persisted state) while the actions run, not after:
+      // a crash during a capture or a restart then still restarts from the new verdict.
+      if (changed(before, view)) this.queue.add(runtime.key);
       await actOnScrape(watch, result, actions);
       if (settings.action.mode === "Restart") await this.restarts.consider(runtime, watch, result, signal);
-      if (changed(before, view)) this.queue.add(runtime.key);
       return undefined;
     } catch (err) {
-      if (signal.aborted) return undefined;
+      if (signal.aborted || !this.watching(runtime, watch)) return undefined;
       const message = err instanceof Error ? err.message : String(err);
       watch.recordFailure(message);
       this.metrics.scrapes.inc({ kind: "heap", result: scrapeErrorKind(err) });

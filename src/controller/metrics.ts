@@ -135,7 +135,3 @@ export class ControllerMetrics {
     for (const verdict of ControllerMetrics.VERDICTS) this.targets.remove({ namespace, leakwatch, verdict });
   }
 }
-
-function targetKey(l: TargetLabels): string {
-  return `${l.namespace}/${l.leakwatch}/${l.pod}/${l.container}`;
-}

@@ -141,7 +141,12 @@ export function buildLeakReport(input: LeakReportInput): LeakReport {
 }
 
 /** The commands that fetch a capture and open it, for notes and the CLI; `dir` defaults to ./NAME. */
-export function captureCommands(namespace: string, capture: string, hasBase: boolean, dir = `./${capture}`): { fetch: string; open: string } {
+export function captureCommands(
+  namespace: string,
+  capture: string,
+  hasBase: boolean,
+  dir = `./${capture}`,
+): { fetch: string; open: string } {
   const fetch = `kubectl leakwatch captures get ${capture} -n ${namespace} -o ${dir}`;
   const open = hasBase
     ? `go tool pprof -http=: -base ${dir}/base-heap.pb.gz ${dir}/heap.pb.gz`

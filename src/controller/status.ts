@@ -115,15 +115,25 @@ export function podReport(view: TargetView): PodReport {
   return report;
 }
 
+/** Image references have no length limit in a pod spec; status keeps their two ends. */
+export const MAX_IMAGE_CHARS = 256;
+
+function boundedImage(image: string): string {
+  if (image.length <= MAX_IMAGE_CHARS) return image;
+  const half = (MAX_IMAGE_CHARS - 1) / 2;
+  return `${image.slice(0, Math.floor(half))}…${image.slice(-Math.ceil(half))}`;
+}
+
 function workloadReports(views: readonly TargetView[]): WorkloadReport[] {
   const groups = new Map<string, WorkloadReport>();
   for (const view of views) {
     const w = view.target.workload ?? { kind: "Pod", name: view.target.pod };
-    const key = `${w.kind}/${w.name}/${view.target.image}`;
+    const image = boundedImage(view.target.image);
+    const key = `${w.kind}/${w.name}/${image}`;
     const row = groups.get(key) ?? {
       kind: w.kind,
       name: w.name,
-      image: view.target.image,
+      image,
       pods: 0,
       suspected: 0,
       leaking: 0,

@@ -22,7 +22,13 @@ import {
   type ProfileLimits,
   type ReceivedProfile,
 } from "../profile/index.ts";
-import { newEpisode, persistEpisode, restoreEpisode, type Episode, type PersistedEpisode } from "./episode.ts";
+import {
+  newEpisode,
+  persistEpisode,
+  restoreEpisode,
+  type Episode,
+  type PersistedEpisode,
+} from "./episode.ts";
 import { intern } from "./intern.ts";
 import type { Credentials, ProfileSource } from "./source.ts";
 import type { MetricView, TargetView } from "./status.ts";
@@ -91,6 +97,8 @@ export class TargetWatch {
   episode: Episode = newEpisode();
   /** Changed since last persisted. */
   dirty = false;
+  /** Became Leaking, or stopped being Leaking, since last persisted (persisted soon, not at the next period). */
+  leakingMoved = false;
 
   /** `captures`: the LeakWatch's stored captures, so a restored episode is not captured twice. */
   constructor(target: Target, restored?: PersistedTarget, captures: readonly CaptureRef[] = []) {
@@ -149,10 +157,18 @@ export class TargetWatch {
     const heapSummary = summarizeHeap(heap.profile);
     // Goroutine profiles are extra evidence: when one fails, the heap sample still counts.
     const problems: string[] = [];
-    const goroutineProfile = async (path: string): Promise<ProfileWithSummary<GoroutineSummary> | undefined> => {
+    const goroutineProfile = async (
+      path: string,
+    ): Promise<ProfileWithSummary<GoroutineSummary> | undefined> => {
       if (path === "") return undefined;
       try {
-        const received = await context.source.fetch({ ...request, path, port: t.goroutinePort, forceGC: false, stacks: "full" });
+        const received = await context.source.fetch({
+          ...request,
+          path,
+          port: t.goroutinePort,
+          forceGC: false,
+          stacks: "full",
+        });
         return { received, summary: summarizeGoroutines(received.profile) };
       } catch (err) {
         if (signal.aborted) throw err;
@@ -179,6 +195,7 @@ export class TargetWatch {
       },
       context.detector,
     );
+    if (isLeaking(this.assessment) !== isLeaking(assessment)) this.leakingMoved = true;
     this.assessment = assessment;
     this.heapBytes = bytes;
     this.goroutineCount = goroutines?.summary.total;
@@ -252,6 +269,10 @@ export class TargetWatch {
       this.suspectedBase = undefined;
     }
   }
+}
+
+function isLeaking(a: Assessment | undefined): boolean {
+  return a?.heap.verdict === "Leaking" || a?.goroutines.verdict === "Leaking";
 }
 
 function metricView(a: Assessment["heap"] | undefined): MetricView | undefined {

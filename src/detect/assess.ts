@@ -85,8 +85,7 @@ function decide(inputs: MetricInputs, ctx: TierContext): Decision {
   }
   if (view.t.length < ctx.timing.minBlocks) {
     const reasons: string[] = [];
-    if (oomLoop)
-      reasons.push(`OOM-killed ${inputs.oomGrowthStreak} times in a row, each after growth`);
+    if (oomLoop) reasons.push(`OOM-killed ${inputs.oomGrowthStreak} times in a row, each after growth`);
     else if (suspicion !== null) reasons.push(describeCarried(suspicion));
     reasons.push(
       inputs.now < inputs.warmupEndsAt
@@ -98,7 +97,15 @@ function decide(inputs: MetricInputs, ctx: TierContext): Decision {
     return { verdict: "Collecting", tier: null, fit: null, growingForMs: 0, reasons };
   }
 
-  const fast = evaluateFastTier(view, inputs.buckets, inputs.warmupEndsAt - ctx.config.warmupMs, ctx);
+  // After a restart that ended a healthy run, climbing back to that run's level is a warm-up.
+  const previousLevel = carried !== null && suspicion === null ? (carried.level ?? null) : null;
+  const fast = evaluateFastTier(
+    view,
+    inputs.buckets,
+    inputs.warmupEndsAt - ctx.config.warmupMs,
+    previousLevel,
+    ctx,
+  );
   if (fast.confirmed)
     return {
       verdict: "Leaking",

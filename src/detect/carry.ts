@@ -3,6 +3,7 @@
 import { formatDuration, formatPercent } from "./format.ts";
 import type { MetricView } from "./metric-view.ts";
 import type { CarriedEvidence, MetricMemory } from "./series-state.ts";
+import { median } from "./stats/order.ts";
 import { fitTrend, type TrendFit } from "./stats/trend-fit.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 import type { Tier } from "./types.ts";
@@ -41,6 +42,7 @@ export function summarizeSegment(
     grew,
     percentPerHour: percent,
     judged: n >= ctx.timing.minBlocks,
+    level: blocks.y.length > 0 ? median(blocks.y) : null,
     growingForMs,
   };
 }

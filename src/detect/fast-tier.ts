@@ -14,13 +14,22 @@ import {
   floorLevel,
   historicSlopeScale,
   historyBefore,
-  runningMedian,
   settledSince,
   type History,
 } from "./envelope.ts";
+import {
+  SLOPE_CONFIDENCE,
+  cycleRatePercent,
+  decelerates,
+  growsInJumps,
+  largestRiseWithin,
+  releases,
+  risesEveryThird,
+  ruledOutWarmup,
+  wanderNoise,
+} from "./fast-checks.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
-import { median, robustScale } from "./stats/order.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { stepExplains } from "./step.ts";
 import { fitTrend, quickGrowthP, type TrendFit } from "./stats/trend-fit.ts";
@@ -28,40 +37,27 @@ import { percentPerHour, type TierContext } from "./tier-context.ts";
 
 /** Suffix lengths tried, as shares of the window. */
 const SPAN_SHARES = [0.2, 0.3, 0.5, 0.75, 1];
-/** A block-to-block jump above this share of the rise means the growth comes in jumps. */
-const JUMPY_SHARE = 0.25;
-/** ... and stands this many robust standard deviations of the block-to-block changes above them. */
-const JUMP_NOISE_FACTOR = 4;
-const SLOPE_CONFIDENCE = 0.9;
 const MIN_TAU = 0.5;
 /** A suffix may not fall back by more than this share of its rise. */
 const MAX_FALL_BACK_SHARE = 0.5;
 /** One jump may not carry more than this share of the rise unless growth continues after it. */
 const MAX_JUMP_SHARE = 0.5;
-/** Each third of the suffix must rise by at least this share of its expected rise. */
-const MIN_THIRD_SHARE = 0.25;
-/** The second half rising at less than this share of the first half's rate is deceleration. */
-const MIN_HALF_RATIO = 0.7;
 const HOUR = 3_600_000;
 /**
  * With no history to measure it, traffic is assumed to move the level by this share (one standard
  * deviation) between any two moments: the slope noise of a span of length T is then √2·3%/T.
  */
 const TRAFFIC_WANDER = 0.03;
+/** The margin over a load cycle is taken at this multiple of the sensitivity's α. */
+const NOISE_ALPHA_FACTOR = 5;
+/** For a breakout, a jump standing this many robust SDs out of the noise already makes growth jumpy. */
+const BREAKOUT_JUMP_NOISE_FACTOR = 3;
 /** The history must cover this share of a cycle before it may bound the cycle's amplitude. */
 const MIN_HISTORY_SHARE = 0.25;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
-/** The warm-up test runs at this multiple of the sensitivity's α (it is one of several conditions). */
-const WARMUP_TEST_ALPHA_FACTOR = 5;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
-/** The fastest a ±30% load cycle climbs, relative to its mean, in %/h per hour⁻¹ of cycle frequency. */
-function cycleRatePercent(cycleMs: number): number {
-  const a = MAX_CYCLE_AMPLITUDE;
-  return (100 * a * ((2 * Math.PI) / (cycleMs / HOUR))) / Math.sqrt(1 - a * a);
-}
-
 export interface FastTierResult {
   readonly confirmed: boolean;
   /** Fast growth is present but has not yet lasted long enough or is slowing. */
@@ -131,8 +127,10 @@ function checkSuffix(
       wanderNoise(view, from, fit, ctx),
       (Math.SQRT2 * TRAFFIC_WANDER * ref) / ((fit.spanMs + ctx.blockMs) / HOUR),
     );
-  const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
-  const margin = Math.hypot(rel - relLow, z * percentPerHour(slopeNoise, ref));
+  // Judged at the stricter of 95% and the sensitivity's α × 5: the test runs at every block.
+  const z95 = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
+  const z = Math.max(z95, normalQuantile(1 - NOISE_ALPHA_FACTOR * ctx.preset.alpha));
+  const margin = Math.hypot((z / z95) * (rel - relLow), z * percentPerHour(slopeNoise, ref));
   if (rel - margin < bound) {
     return {
       passes: false,
@@ -176,103 +174,6 @@ function checkSuffix(
   };
 }
 
-/**
- * Slope noise from the suffix alone: the robust scale of its residuals around the trend, at bucket
- * resolution (so GC noise averages out and slow traffic swings remain), as a level change over the
- * suffix — what a swing of that size could fake.
- */
-function wanderNoise(view: MetricView, from: number, fit: TrendFit, ctx: TierContext): number {
-  const to = view.t.length;
-  const tEnd = view.t[to - 1] ?? 0;
-  const residuals: number[] = [];
-  for (let i = from; i < to; i++) {
-    residuals.push((view.y[i] ?? 0) - fit.level - (fit.slopePerHour * ((view.t[i] ?? 0) - tEnd)) / HOUR);
-  }
-  const width = Math.max(3, Math.min(residuals.length, Math.round(ctx.timing.bucketMs / ctx.blockMs)));
-  const smooth = runningMedian(residuals, 0, residuals.length, width);
-  return (Math.SQRT2 * robustScale(smooth)) / ((fit.spanMs + ctx.blockMs) / HOUR);
-}
-
-/** Largest rise over at most `span` consecutive steps; `at` is where the rise ends. */
-function largestRiseWithin(
-  y: readonly number[],
-  from: number,
-  to: number,
-  span: number,
-): { size: number; at: number } {
-  let size = 0;
-  let at = from;
-  for (let i = from + 1; i < to; i++) {
-    for (let k = 1; k <= span && i - k >= from; k++) {
-      const d = (y[i] ?? 0) - (y[i - k] ?? 0);
-      if (d > size) {
-        size = d;
-        at = i;
-      }
-    }
-  }
-  return { size, at };
-}
-
-/** Every third of the suffix rises (a step or a short ramp leaves one flat), by medians. */
-function risesEveryThird(view: MetricView, from: number, fit: TrendFit): boolean {
-  const n = view.t.length - from;
-  const third = Math.floor(n / 3);
-  if (third < 2) return false;
-  const m1 = median(view.y.slice(from, from + third));
-  const m2 = median(view.y.slice(from + third, from + n - third));
-  const m3 = median(view.y.slice(from + n - third));
-  const expected = (fit.slopePerHour * (fit.spanMs / HOUR)) / 3;
-  return m2 - m1 >= MIN_THIRD_SHARE * expected && m3 - m2 >= MIN_THIRD_SHARE * expected;
-}
-
-/** The second half grows clearly slower than the first: growth decelerating into a plateau. */
-function decelerates(view: MetricView, from: number, ctx: TierContext): boolean {
-  const n = view.t.length - from;
-  if (n < 2 * ctx.timing.minBlocks) return false;
-  const mid = from + Math.floor(n / 2);
-  const first = fitTrend(view.t, view.y, from, mid, SLOPE_CONFIDENCE);
-  const second = fitTrend(view.t, view.y, mid, view.t.length, SLOPE_CONFIDENCE);
-  return first.slopePerHour > 0 && second.slopePerHour < MIN_HALF_RATIO * first.slopePerHour;
-}
-
-/**
- * The rise comes in jumps: one rise over one or two blocks carries a good share of it and stands out
- * from the block-to-block noise (a smooth leak under GC noise has many small ups and downs instead).
- */
-function growsInJumps(y: readonly number[], from: number, to: number, rise: number): boolean {
-  const diffs: number[] = [];
-  for (let i = from + 1; i < to; i++) diffs.push((y[i] ?? 0) - (y[i - 1] ?? 0));
-  const noise = robustScale(diffs);
-  const jump = largestRiseWithin(y, from, to, 2).size;
-  return jump > JUMPY_SHARE * rise && jump > JUMP_NOISE_FACTOR * noise;
-}
-
-/**
- * Growth that began soon after the start may be a warm-up: an exponential approach to a plateau with
- * a time constant up to the ramp time, whose second half over a span L rises at most e^(−L/2R) as
- * fast as its first. Ruled out when the second half's slope is significantly above that share.
- */
-function ruledOutWarmup(view: MetricView, from: number, rampMs: number, ctx: TierContext): boolean {
-  const to = view.t.length;
-  const n = to - from;
-  if (n < ctx.timing.minBlocks) return false;
-  const mid = from + Math.floor(n / 2);
-  const first = fitTrend(view.t, view.y, from, mid, SLOPE_CONFIDENCE);
-  const second = fitTrend(view.t, view.y, mid, to, SLOPE_CONFIDENCE);
-  if (first.slopePerHour <= 0) return false;
-  const spanMs = (view.t[to - 1] ?? 0) - (view.t[from] ?? 0);
-  const rho = Math.exp(-spanMs / (2 * rampMs));
-  const z90 = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
-  const se = (f: TrendFit): number => (f.slopeHighPerHour - f.slopeLowPerHour) / (2 * z90);
-  const sd = Math.sqrt(se(second) ** 2 + (rho * se(first)) ** 2);
-  if (!(sd > 0)) return false;
-  return (
-    (second.slopePerHour - rho * first.slopePerHour) / sd >
-    normalQuantile(1 - WARMUP_TEST_ALPHA_FACTOR * ctx.preset.alpha)
-  );
-}
-
 /** Distinct suffix lengths in blocks, shortest first. */
 function spanBlocks(ctx: TierContext): number[] {
   const { windowBlocks, minBlocks } = ctx.timing;
@@ -283,6 +184,7 @@ export function evaluateFastTier(
   view: MetricView,
   buckets: MetricView,
   segmentStart: number,
+  previousLevel: number | null,
   ctx: TierContext,
 ): FastTierResult {
   const { timing, config } = ctx;
@@ -363,7 +265,9 @@ export function evaluateFastTier(
   // Growth that began soon after the start may still be warm-up.
   const young = growthStart - segmentStart < config.warmupMs + rampMs;
   const history = historyBefore(view, buckets, blocksPerBucket, timing.bucketMs, growthStart, historySince);
-  const breakout = young || inJumps ? null : breakoutReason(fit, history, rampMs, last, reference, ctx);
+  // A breakout must be smooth growth: a rise made of a few big jumps is a stack of traffic bursts.
+  const smooth = !growsInJumps(view.y, from, n, rise, BREAKOUT_JUMP_NOISE_FACTOR);
+  const breakout = young || inJumps || !smooth ? null : breakoutReason(fit, history, rampMs, reference, ctx);
   if (breakout !== null)
     return {
       confirmed: true,
@@ -380,8 +284,18 @@ export function evaluateFastTier(
   // Swings as large before: the history fell back by half the rise, or the growth so far only climbs
   // back towards levels the history has already reached.
   const startLevel = fit.level - rise;
-  const bumpy =
-    history !== null && Math.max(history.fallBack, history.max - startLevel) >= MAX_FALL_BACK_SHARE * rise;
+  // The growth so far only climbed back towards levels the history already reached: the series has
+  // done this before, so time alone proves nothing (a breakout or the sustained tier must).
+  const withinEnvelope = history !== null && history.max - startLevel >= MAX_FALL_BACK_SHARE * rise;
+  if (withinEnvelope) {
+    return pending("the heap has been this high before: waiting until it rises clearly above those levels");
+  }
+  // Growth that gave some of it back at once (a sharp drop standing out from the noise) is traffic
+  // bursts holding and releasing, however long the staircase: a leak never gives anything back.
+  if (releases(view.y, from, n, rise)) {
+    return pending("it gave some of its rise back at once, like traffic bursts that hold and release");
+  }
+  const bumpy = history !== null && history.fallBack >= MAX_FALL_BACK_SHARE * rise;
   if (young) {
     // Growth since the start: a warm-up unless it keeps its pace, and it must outlast a ramp
     // (twice that in jumps or after swings as large).
@@ -391,7 +305,11 @@ export function evaluateFastTier(
         `growth began soon after the start and may still be warm-up: it must last ${formatDuration(youngRequiredMs)}`,
       );
     }
-    if (!ruledOutWarmup(view, from, rampMs, ctx)) {
+    if (previousLevel !== null && fit.level <= previousLevel) {
+      return pending("climbing back to the level the run before the restart settled at");
+    }
+    const cycleSlope = (cycleRatePercent(config.cycleMs) / 100) * reference;
+    if (!ruledOutWarmup(view, from, rampMs, cycleSlope, ctx)) {
       return pending(
         "growth began soon after the start and has not yet kept its pace long enough to rule out a warm-up",
       );
@@ -419,7 +337,7 @@ export function evaluateFastTier(
 }
 
 /**
- * Growth that has lifted the heap well above the envelope of a history at least one ramp long: above
+ * Growth that has lifted the heap well above the envelope of a history at least two ramps long: above
  * its highest level by more than the history's own largest excursion. A healthy ramp stays inside what
  * the series has shown before; a leak leaves it.
  */
@@ -427,11 +345,10 @@ function breakoutReason(
   fit: TrendFit,
   history: History | null,
   rampMs: number,
-  now: number,
   reference: number,
   ctx: TierContext,
 ): string | null {
-  if (history === null || history.spanMs < rampMs) return null;
+  if (history === null || history.spanMs < 2 * rampMs) return null;
   const excursion = Math.max(history.max - history.median, 3 * history.scale);
   // A load cycle keeps setting new highs on its rising side: allow for its steepest climb over the
   // growth, for the largest cycle the history allows (30% of the level when it cannot tell).

@@ -45,17 +45,3 @@ export function largestFallBack(y: readonly number[], from: number, to: number):
   }
   return fall;
 }
-
-/** Largest single rise between consecutive points within [from, to). */
-export function largestJump(y: readonly number[], from: number, to: number): { size: number; at: number } {
-  let size = 0;
-  let at = from;
-  for (let i = from + 1; i < to; i++) {
-    const d = (y[i] ?? 0) - (y[i - 1] ?? 0);
-    if (d > size) {
-      size = d;
-      at = i;
-    }
-  }
-  return { size, at };
-}

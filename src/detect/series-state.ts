@@ -31,6 +31,8 @@ export interface CarriedEvidence {
   percentPerHour: number | null;
   /** The segment was long enough to judge its trend. */
   judged?: boolean;
+  /** The level it settled at: the median of its last window (null when it had none). */
+  level?: number | null;
   growingForMs: number;
 }
 
@@ -182,7 +184,7 @@ export function restoreSeriesState(json: string): SeriesState {
     throw new InvalidSeriesStateError("series state field bucketAcc is malformed");
   }
   // The remaining fields are scalars or nullable records written by this module. State written before
-  // the bucket accumulator existed restores with an empty one.
+  // the bucket accumulator and the OOM-run fields existed restores with empty ones.
   const restored = value as unknown as Partial<SeriesState>;
   return {
     ...(value as unknown as SeriesState),
@@ -191,4 +193,4 @@ export function restoreSeriesState(json: string): SeriesState {
     segmentFirstHeap: restored.segmentFirstHeap ?? null,
     lastHeap: restored.lastHeap ?? null,
   };
-}}
+}

@@ -1,12 +1,13 @@
 // Sustained tier: slower growth proven over hours, before a full load cycle has been seen. Two rules,
-// on the segment's buckets:
-//  - beyond the cycle: over a span of several windows (4 h … 16 h at the defaults) the heap rose, steadily
-//    and in every quarter of the span, by more than a load cycle could lift it in that time — at most
-//    2A·sin(πT/cycle) of its mean for amplitude A (30%, or less when the history before the span shows
-//    the series never swings that far) — plus this series' own slope noise at that time scale.
-//  - every quarter: the heap rose within every quarter of the last two thirds of a cycle (16 h of 24 h).
-//    Any such stretch of a cycle holds a peak or a trough, and the quarter holding it stands still or
-//    falls: a load cycle of any amplitude cannot pass this test. Each quarter's rise must be significant.
+// on the segment's buckets (the heap's lower envelope, so traffic bursts and sawtooth teeth drop out):
+//  - beyond the cycle: over a span of several windows (4 h … 16 h at the defaults) the heap rose steadily
+//    (in every quarter, without falling back, not as one step, not slowing down) at a Theil–Sen slope
+//    that is surely above the steepest one a load cycle shows over such a span — for amplitude 30% of
+//    its mean, or less when the history before the span proves the series never swings that far —
+//    allowing for this series' own slope noise at that time scale.
+//  - every quarter: the heap rose, significantly, within every quarter of the last three quarters of
+//    a cycle (18 h of 24 h). Over such a stretch some quarter of any sinusoid falls by at least 0.4 of
+//    the overall slope: a load cycle of any amplitude cannot pass this test, with a margin for noise.
 import {
   MAX_CYCLE_AMPLITUDE,
   cycleAmplitudeBound,
@@ -40,6 +41,10 @@ const SLOPE_CONFIDENCE = 0.9;
 const MIN_HISTORY_SHARE = 0.25;
 /** The second half rising at less than this share of the first half's rate is a slowing tail. */
 const MIN_HALF_RATIO = 0.5;
+/** The beyond-the-cycle margin is taken at this multiple of the sensitivity's α. */
+const NOISE_ALPHA_FACTOR = 5;
+/** Fewest buckets a span is judged on. */
+const MIN_POINTS = 8;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
 
@@ -47,8 +52,6 @@ export interface SustainedTierResult {
   readonly confirmed: boolean;
   readonly fit: TrendFit | null;
   readonly spanMs: number;
-  /** Growth in %/h of the reference level (the floor a cycle could swing around). */
-  readonly percentPerHour: number | null;
   readonly reasons: readonly string[];
 }
 
@@ -65,7 +68,7 @@ interface SpanCheck {
   readonly reason: string;
 }
 
-/** Every quarter of [from, to) rises by at least MIN_QUARTER_SHARE of the overall slope (and significantly if asked). */
+/** Every quarter of [from, to) rises by MIN_QUARTER_SHARE of the overall slope (significantly if asked). */
 function everyQuarterRises(
   view: MetricView,
   from: number,
@@ -132,7 +135,7 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
   const last = buckets.t[n - 1] ?? 0;
   const from = firstIndexFrom(buckets, last - spanMs + timing.bucketMs / 2);
   const none: SpanCheck = { passes: false, fit: null, rel: 0, reason: "" };
-  if (n - from < 0.8 * (spanMs / timing.bucketMs)) return none;
+  if (n - from < Math.max(MIN_POINTS, 0.8 * (spanMs / timing.bucketMs))) return none;
   const start = buckets.t[from] ?? last;
   // A warm-up (time constant up to the ramp time) has all but ended two ramp times after the start.
   if (start - inputs.segmentStart < config.warmupMs + 2 * timing.rampMs) return none;
@@ -197,8 +200,13 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
   // Slope noise at this time scale: from the history, else the span's own wander around its trend.
   const historic = history === null ? null : historicSlopeScale(history, spanMs, MIN_NOISE_PAIRS);
   const noise = percentPerHour(historic ?? wander(buckets, from, fit, spanMs, ctx), reference);
-  const z = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
-  const surely = rel - Math.hypot(rel - relLow, z * noise);
+  // Judged at the stricter of 95% and the sensitivity's α × 5: the test runs at every bucket for hours.
+  const z = Math.max(
+    normalQuantile(0.5 + SLOPE_CONFIDENCE / 2),
+    normalQuantile(1 - NOISE_ALPHA_FACTOR * ctx.preset.alpha),
+  );
+  const ciScale = z / normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
+  const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise);
   if (surely < cycleRate) {
     return {
       passes: false,
@@ -236,7 +244,7 @@ function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierConte
   const last = buckets.t[n - 1] ?? 0;
   const from = firstIndexFrom(buckets, last - spanMs + timing.bucketMs / 2);
   const none: SpanCheck = { passes: false, fit: null, rel: 0, reason: "" };
-  if (n - from < 0.8 * (spanMs / timing.bucketMs)) return none;
+  if (n - from < Math.max(4 * MIN_POINTS, 0.8 * (spanMs / timing.bucketMs))) return none;
   if ((buckets.t[from] ?? last) - inputs.segmentStart < config.warmupMs + timing.rampMs) return none;
   const coarse = binnedMedians(buckets.t.slice(from), buckets.y.slice(from), config.cycleMs * COARSE_SHARE);
   const fit = fitTrend(coarse.t, coarse.y, 0, coarse.t.length, SLOPE_CONFIDENCE);
@@ -306,19 +314,7 @@ export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext)
     else if (quarters.reason !== "") reason = quarters.reason;
   }
   if (best === null) {
-    return {
-      confirmed: false,
-      fit: null,
-      spanMs: 0,
-      percentPerHour: null,
-      reasons: reason === "" ? [] : [reason],
-    };
+    return { confirmed: false, fit: null, spanMs: 0, reasons: reason === "" ? [] : [reason] };
   }
-  return {
-    confirmed: true,
-    fit: best.check.fit,
-    spanMs: best.spanMs,
-    percentPerHour: best.check.rel,
-    reasons: [best.check.reason],
-  };
+  return { confirmed: true, fit: best.check.fit, spanMs: best.spanMs, reasons: [best.check.reason] };
 }

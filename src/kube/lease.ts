@@ -220,7 +220,10 @@ export class LeaderElector {
     }
     if (deadline !== undefined) this.clock.clearTimeout(deadline);
     const lost = !signal.aborted;
-    if (!controller.signal.aborted) controller.abort(new LeadershipLostError("stopped leading"));
+    // Stopped on purpose (stop(), release()): the work ends with the stop's own reason, so it can
+    // tell a hand-over (save state, then go) from a lost lease (stop acting at once).
+    if (!controller.signal.aborted)
+      controller.abort(lost ? new LeadershipLostError("stopped leading") : (signal.reason as unknown));
     if (lost) {
       this.ownLease = undefined;
       this.logger.warn({ lease: this.options.name, identity: this.identity }, "lost the lease; standing by");

@@ -7,10 +7,14 @@ import { REPO_ROOT } from "../../src/localcluster/binaries.ts";
 
 describe("npm run demo", () => {
   it("catches the leak, shows the event and the call site, and exits 0", async () => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "src/main.ts"), "demo", "--non-interactive", "--timeout-minutes", "8"], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, "src/main.ts"), "demo", "--non-interactive", "--timeout-minutes", "8"],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));

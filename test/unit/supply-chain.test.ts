@@ -18,8 +18,12 @@ interface LockPackage {
 const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as {
   packages: Record<string, LockPackage>;
 };
-const production = Object.entries(lock.packages).filter(([path, p]) => path !== "" && p.dev !== true && p.devOptional !== true);
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const production = Object.entries(lock.packages).filter(
+  ([path, p]) => path !== "" && p.dev !== true && p.devOptional !== true,
+);
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
 
 describe("supply chain", () => {
   it("has the reviewed production dependency tree, no more and no less", () => {
@@ -31,8 +35,14 @@ describe("supply chain", () => {
   });
 
   it("pins every direct production dependency to an exact version", () => {
-    for (const [name, range] of Object.entries(pkg.dependencies)) expect(range, name).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@kubernetes/client-node", "pino", "prom-client", "yaml"]);
+    for (const [name, range] of Object.entries(pkg.dependencies))
+      expect(range, name).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([
+      "@kubernetes/client-node",
+      "pino",
+      "prom-client",
+      "yaml",
+    ]);
   });
 
   it("runs no install scripts in production dependencies", () => {

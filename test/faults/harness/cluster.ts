@@ -8,7 +8,12 @@ import { KubeClient } from "../../../src/kube/client.ts";
 import { isNotFound } from "../../../src/kube/errors.ts";
 import { REPO_ROOT } from "../../../src/localcluster/binaries.ts";
 import type { ControlPlane } from "../../../src/localcluster/controlplane.ts";
-import { createNamespace, createPod, setPodRunning, type PodSpecInput } from "../../../src/localcluster/kubelet.ts";
+import {
+  createNamespace,
+  createPod,
+  setPodRunning,
+  type PodSpecInput,
+} from "../../../src/localcluster/kubelet.ts";
 import { run } from "../../../src/localcluster/kubectl.ts";
 
 export const LW_PATH = (ns: string): string => `/apis/leakwatch.dev/v1alpha1/namespaces/${ns}/leakwatches`;
@@ -81,6 +86,10 @@ export async function leakWatchOf(client: KubeClient, namespace: string, name: s
   return client.get<LeakWatch>(`${LW_PATH(namespace)}/${name}`);
 }
 
-export async function statusOf(client: KubeClient, namespace: string, name: string): Promise<LeakWatchStatus> {
+export async function statusOf(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<LeakWatchStatus> {
   return (await leakWatchOf(client, namespace, name)).status ?? {};
 }

@@ -17,7 +17,7 @@ export type TargetFault =
   | "slow"
   /** Accepts the request and never answers. */
   | "hang"
-  /** Sends the status line, then one byte every 500 ms, forever. */
+  /** Sends a real profile one byte every 500 ms. */
   | "trickle"
   /** Resets the connection (RST) when the request arrives. */
   | "reset"
@@ -163,7 +163,11 @@ export class FaultTarget {
   async close(): Promise<void> {
     open.delete(this);
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolveClose) => this.server.close(() => resolveClose()));
+    await new Promise<void>((resolveClose) => {
+      this.server.close(() => {
+        resolveClose();
+      });
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,11 +204,13 @@ export class FaultTarget {
         res.writeHead(500, { "content-type": "text/plain" }).end("internal error: profile unavailable\n");
         return;
       case "trickle": {
+        // A real profile, one byte every 500 ms: always a valid prefix, never finished in time.
+        const body = await this.fetchUpstream(req.url ?? "/");
         res.writeHead(200, { "content-type": "application/octet-stream" });
-        res.write(Buffer.from([0x1f]));
+        let sent = 0;
         const timer = setInterval(() => {
-          if (gone()) clearInterval(timer);
-          else res.write(Buffer.from([0x8b]));
+          if (gone() || sent >= body.length) clearInterval(timer);
+          else res.write(body.subarray(sent, ++sent));
         }, 500);
         res.on("close", () => {
           clearInterval(timer);
@@ -212,7 +218,10 @@ export class FaultTarget {
         return;
       }
       case "oversizeDeclared":
-        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(100 << 20) });
+        res.writeHead(200, {
+          "content-type": "application/octet-stream",
+          "content-length": String(100 << 20),
+        });
         res.write(Buffer.alloc(1024));
         return;
       case "oversize":

@@ -57,10 +57,47 @@ async function makeCerts(): Promise<{ ca: string; key: string; cert: string }> {
   const dir = await mkdtemp(join(tmpdir(), "leakwatch-gate-"));
   const p = (f: string): string => join(dir, f);
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await exec("openssl", ["req", "-x509", ...ec, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2", "-subj", "/CN=leakwatch-faults-ca"]);
-  await exec("openssl", ["req", ...ec, "-keyout", p("tls.key"), "-out", p("tls.csr"), "-subj", "/CN=127.0.0.1"]);
+  await exec("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=leakwatch-faults-ca",
+  ]);
+  await exec("openssl", [
+    "req",
+    ...ec,
+    "-keyout",
+    p("tls.key"),
+    "-out",
+    p("tls.csr"),
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
   await writeFile(p("ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  await exec("openssl", ["x509", "-req", "-in", p("tls.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p("tls.crt"), "-days", "2", "-extfile", p("ext.cnf")]);
+  await exec("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    p("tls.csr"),
+    "-CA",
+    p("ca.crt"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    p("tls.crt"),
+    "-days",
+    "2",
+    "-extfile",
+    p("ext.cnf"),
+  ]);
   return {
     ca: await readFile(p("ca.crt"), "utf8"),
     key: await readFile(p("tls.key"), "utf8"),
@@ -96,7 +133,7 @@ export class AdmissionGate {
     probe: () => Promise<void>;
   }): Promise<AdmissionGate> {
     const tls = await (certs ??= makeCerts());
-    let gate: AdmissionGate | undefined;
+    const holder: { gate?: AdmissionGate } = {};
     const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -116,12 +153,13 @@ export class AdmissionGate {
             }),
           );
         };
-        gate?.admit(review, answer);
+        holder.gate?.admit(review, answer);
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const name = `leakwatch-faults-${options.namespace}`;
-    gate = new AdmissionGate(server, options.client, name);
+    const gate = new AdmissionGate(server, options.client, name);
+    holder.gate = gate;
     const port = (server.address() as AddressInfo).port;
     const label = options.objectLabel;
     await options.client.create(CONFIG_PATH, {
@@ -190,7 +228,11 @@ export class AdmissionGate {
       if (!isNotFound(err)) throw err;
     }
     this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await new Promise<void>((r) => {
+      this.server.close(() => {
+        r();
+      });
+    });
   }
 
   private admit(review: AdmissionReview, answer: (allowed: boolean) => void): void {

@@ -13,7 +13,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stopControlPlane = await integrationSetup(project);
   const started = Date.now();
   return async () => {
-    await stopControlPlane();
+    // The table first: stopping the control plane may outlast the runner's teardown timeout.
     const runs = readRuns(join(dir, "runs.jsonl"));
     const table = renderTable(runs);
     writeFileSync(join(dir, "table.md"), `${table}\n`);
@@ -21,5 +21,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       `\nFault injection: ${runs.length} runs in ${((Date.now() - started) / 1000).toFixed(0)} s ` +
         `(FAULT_RUNS=${process.env.FAULT_RUNS ?? "3"}); table also in ${join(dir, "table.md")}\n\n${table}\n`,
     );
+    await stopControlPlane();
   };
 }

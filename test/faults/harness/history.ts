@@ -50,7 +50,8 @@ export interface ContinuityResult {
 /**
  * `before`: what was persisted when the fault hit; `after`: what the next operator persisted
  * later. `lastSampleBefore`: per target key, when the faulted operator last sampled it.
- * `windowMs`: blocks older than the window may have been dropped legitimately.
+ * `windowMs`: blocks older than the window may have been dropped legitimately. `faultAt`: a
+ * new segment that starts later is the detector's (a heap drop), one that starts earlier is a loss.
  */
 export function checkContinuity(
   before: ReadonlyMap<string, SeriesDigest>,
@@ -58,6 +59,7 @@ export function checkContinuity(
   lastSampleBefore: ReadonlyMap<string, number>,
   windowMs: number,
   boundS: number,
+  faultAt: number,
 ): ContinuityResult {
   const violations: string[] = [];
   let lost = 0;
@@ -69,12 +71,17 @@ export function checkContinuity(
       continue;
     }
     if (n.podUID !== p.podUID) continue;
-    if (n.segmentStart !== p.segmentStart)
-      violations.push(`${key}: restarted blind (segment ${p.segmentStart} became ${n.segmentStart})`);
     if (!(n.lastT > p.lastT)) violations.push(`${key}: no new samples after the restart`);
+    if (n.segmentStart !== p.segmentStart) {
+      // A segment that began after the fault is the detector's own doing (a heap drop), not a loss.
+      if ((n.segmentStart ?? 0) <= faultAt)
+        violations.push(`${key}: restarted blind (segment ${p.segmentStart} became ${n.segmentStart})`);
+      continue;
+    }
     const kept = new Set(n.blockTimes);
     const missing = p.blockTimes.filter((t) => t >= n.lastT - windowMs && !kept.has(t));
-    if (missing.length > 0) violations.push(`${key}: ${missing.length} persisted blocks missing after restore`);
+    if (missing.length > 0)
+      violations.push(`${key}: ${missing.length} persisted blocks missing after restore`);
     const last = lastSampleBefore.get(key);
     if (last !== undefined) lost = Math.max(lost, (last - p.lastT) / 1000);
   }

@@ -108,6 +108,11 @@ export class Supervisor {
     await this.loop;
   }
 
+  /** Read through a method: stop() changes it while watch() awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
   private async spawn(): Promise<OperatorProcess> {
     const n = this.incarnations.length;
     const op = await startOperator({
@@ -122,16 +127,16 @@ export class Supervisor {
     let current = op;
     for (;;) {
       await current.process.exited;
-      if (this.stopped) return;
+      if (this.isStopped()) return;
       await new Promise((r) => setTimeout(r, this.restartDelayMs));
-      if (this.stopped) return;
+      if (this.isStopped()) return;
       for (;;) {
         try {
           current = await this.spawn();
           break;
         } catch {
           // it died before it started (e.g. the API server is down and it could not start): retry
-          if (this.stopped) return;
+          if (this.isStopped()) return;
           await new Promise((r) => setTimeout(r, this.restartDelayMs));
         }
       }

@@ -15,7 +15,8 @@ function inodes(localPort: number, remotePort: number): Set<string> {
   const remote = `:${remotePort.toString(16).toUpperCase().padStart(4, "0")}`;
   for (const line of text.split("\n")) {
     const f = line.trim().split(/\s+/);
-    if (f[1]?.endsWith(local) === true && f[2]?.endsWith(remote) === true && f[9] !== undefined) out.add(f[9]);
+    if (f[1]?.endsWith(local) === true && f[2]?.endsWith(remote) === true && f[9] !== undefined)
+      out.add(f[9]);
   }
   return out;
 }
@@ -43,7 +44,11 @@ function socketInodes(pid: number): Set<string> {
  * Which of `pids` owns the client end of a connection to our `serverPort` from `clientPort`.
  * Called when the connection is accepted, so the socket is still open on both sides.
  */
-export function socketOwner(clientPort: number, serverPort: number, pids: readonly number[]): number | undefined {
+export function socketOwner(
+  clientPort: number,
+  serverPort: number,
+  pids: readonly number[],
+): number | undefined {
   const wanted = inodes(clientPort, serverPort);
   if (wanted.size === 0) return undefined;
   for (const pid of pids) {

@@ -3,7 +3,7 @@
 // appended as a JSON line to a file the global setup names; its teardown prints the table.
 import { appendFileSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { expect, inject, onTestFinished } from "vitest";
+import { inject, type TestContext } from "vitest";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -50,7 +50,11 @@ export class FaultRun {
   private readonly started = Date.now();
   private readonly logs: { name: string; path: string }[] = [];
 
-  constructor(fault: string, run: number) {
+  private readonly ctx: Pick<TestContext, "expect" | "onTestFinished">;
+
+  /** `ctx`: the test's own context (concurrent tests cannot use the global hooks). */
+  constructor(ctx: Pick<TestContext, "expect" | "onTestFinished">, fault: string, run: number) {
+    this.ctx = ctx;
     this.record = {
       fault,
       run,
@@ -62,7 +66,7 @@ export class FaultRun {
       notes: [],
       durationMs: 0,
     };
-    onTestFinished(() => {
+    ctx.onTestFinished(() => {
       this.record.durationMs = Date.now() - this.started;
       const dir = inject("faultResults");
       appendFileSync(join(dir, "runs.jsonl"), `${JSON.stringify(this.record)}\n`);
@@ -105,8 +109,8 @@ export class FaultRun {
   }
 
   assertClean(): void {
-    expect(this.record.violations, `${this.record.fault} run ${this.record.run}`).toEqual([]);
-    expect(this.record.recovered, "recovered").toBe(true);
+    this.ctx.expect(this.record.violations, `${this.record.fault} run ${this.record.run}`).toEqual([]);
+    this.ctx.expect(this.record.recovered, "recovered").toBe(true);
   }
 }
 

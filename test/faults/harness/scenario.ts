@@ -16,7 +16,11 @@ export interface PodPlan {
   fault?: TargetFault;
   slowMs?: number;
   memoryLimit?: string;
+  extraArgs?: string[];
 }
+
+/** A healthy service whose heap is flat at once (a 4 MiB cache filled in a second). */
+export const FLAT = { behaviour: "warmup", rate: "4MiB", extraArgs: ["-plateau", "4MiB"] } as const;
 
 export interface Scenario {
   client: KubeClient;
@@ -43,7 +47,11 @@ export async function scenario(
   const targets = new Map<string, FaultTarget>();
   await Promise.all(
     pods.map(async (p) => {
-      const app = await startLeakyApp({ behaviour: p.behaviour, ...(p.rate === undefined ? {} : { rate: p.rate }) });
+      const app = await startLeakyApp({
+        behaviour: p.behaviour,
+        ...(p.rate === undefined ? {} : { rate: p.rate }),
+        ...(p.extraArgs === undefined ? {} : { extraArgs: p.extraArgs }),
+      });
       const target = await FaultTarget.start({
         upstream: app,
         fault: p.fault ?? "none",
@@ -142,16 +150,23 @@ export async function describeState(s: Scenario, logs: () => string): Promise<st
  * Polls the LeakWatch's status every 250 ms and keeps each change of its counts and of these pods'
  * rows, with the time since `t0`: the story of a recovery, for notes and failure messages.
  */
-export function trackStatus(s: Scenario, t0: number, pods: readonly string[]): { lines: string[]; stop(): void } {
+export function trackStatus(
+  s: Scenario,
+  t0: number,
+  pods: readonly string[],
+): { lines: string[]; stop(): void } {
   const lines: string[] = [];
   let last = "";
   let stopped = false;
   const poll = async (): Promise<void> => {
     while (!stopped) {
       try {
-        const st = (await s.client.get<{ status?: LeakWatchStatus }>(
-          `/apis/leakwatch.dev/v1alpha1/namespaces/${s.namespace}/leakwatches/lw`,
-        )).status ?? {};
+        const st =
+          (
+            await s.client.get<{ status?: LeakWatchStatus }>(
+              `/apis/leakwatch.dev/v1alpha1/namespaces/${s.namespace}/leakwatches/lw`,
+            )
+          ).status ?? {};
         const rows = pods.map((p) => `${p}=${st.pods?.find((r) => r.pod === p)?.verdict ?? "-"}`).join(" ");
         const text = `watched=${st.watched ?? 0} collecting=${st.collecting ?? 0} healthy=${st.healthy ?? 0} suspected=${st.suspected ?? 0} leaking=${st.leaking ?? 0} failing=${st.failing ?? 0} captures=${st.captures?.length ?? 0} ${rows}`;
         if (text !== last) {

@@ -50,7 +50,12 @@ describe("defaults and config", () => {
     });
     const demo = resolveDetectorConfig({ sampleIntervalMs: 2000, windowMs: 2 * MINUTE, warmupMs: 10_000 });
     expect(demo.maxHealthyRampMs).toBe(MINUTE);
-    expect(timingOf(demo)).toMatchObject({ samplesPerBlock: 3, blockMs: 6000, windowBlocks: 20, rampMs: MINUTE });
+    expect(timingOf(demo)).toMatchObject({
+      samplesPerBlock: 3,
+      blockMs: 6000,
+      windowBlocks: 20,
+      rampMs: MINUTE,
+    });
     expect(resolveDetectorConfig({ maxHealthyRampMs: 20 * MINUTE }).maxHealthyRampMs).toBe(20 * MINUTE);
   });
 
@@ -58,9 +63,19 @@ describe("defaults and config", () => {
     const config = resolveDetectorConfig({ windowMs: 10 * MINUTE });
     expect(timingOf(config)).toMatchObject({ samplesPerBlock: 1, windowBlocks: 10, minBlocks: 8 });
     expect(() => resolveDetectorConfig({ windowMs: 9 * MINUTE })).toThrow(/10 sample intervals/);
-    const out = replay(series(3, (m) => base * (1 + (0.5 * m) / 60), 0.01), { windowMs: 10 * MINUTE });
+    const out = replay(
+      series(3, (m) => base * (1 + (0.5 * m) / 60), 0.01),
+      { windowMs: 10 * MINUTE },
+    );
     expect(firstLeaking(out)?.heap.tier).toBe("fast");
-    expect(firstLeaking(replay(series(6, () => base, 0.03), { windowMs: 10 * MINUTE }))).toBeUndefined();
+    expect(
+      firstLeaking(
+        replay(
+          series(6, () => base, 0.03),
+          { windowMs: 10 * MINUTE },
+        ),
+      ),
+    ).toBeUndefined();
   });
 
   it("rejects impossible settings with a typed error", () => {
@@ -311,7 +326,8 @@ describe("demo speed (interval 2 s, window 2 m, warm-up 10 s)", () => {
     const config = resolveDetectorConfig(demo);
     const state = createSeriesState();
     let leaking = false;
-    for (const s of demoSeries(6 * 60, 0, 4)) leaking ||= observe(state, s, config).heap.verdict === "Leaking";
+    for (const s of demoSeries(6 * 60, 0, 4))
+      leaking ||= observe(state, s, config).heap.verdict === "Leaking";
     expect(leaking).toBe(false);
     expect(serializeSeriesState(state).length).toBeLessThan(8192);
   });
