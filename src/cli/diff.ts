@@ -12,10 +12,18 @@ import {
   summarizeHeap,
   topTable,
 } from "../profile/index.ts";
-import { oneOf, parseFlags, positiveInt } from "./args.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./command.ts";
-import { loadProfile, reportFailure, sampleTypeName } from "./profile-input.ts";
+import {
+  loadProfile,
+  parseTableArgs,
+  reportFailure,
+  sampleTypeName,
+  tableFlagsUsage,
+  type TableDefaults,
+} from "./profile-input.ts";
+
+const DEFAULTS: TableDefaults = { by: "line", top: 10 };
 
 const USAGE = `usage: leakwatch diff BASE NEW [flags]
 
@@ -23,25 +31,11 @@ Shows what grew from BASE to NEW (files or http(s) URLs): a one-line headline, t
 sites whose in-use bytes (or goroutines) grew the most, and a table like
 \`go tool pprof -top -base BASE NEW\`.
 
-flags:
-  --sample-index TYPE   sample type for the table, a name or a position
-                        (default: inuse_space, else the profile's default type)
-  --by function|line    rank per function and line (default) or per function
-  --top N               rows to print (default 10)
-  --json                print JSON
-`;
-
-const FLAGS = {
-  "sample-index": { type: "string" },
-  by: { type: "string" },
-  top: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+${tableFlagsUsage(DEFAULTS)}`;
 
 export const diff: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
-  if (values.help === true) {
+  const { positionals, help, sampleIndex, by, limit, json } = parseTableArgs(argv, USAGE, DEFAULTS);
+  if (help) {
     io.stdout.write(USAGE);
     return 0;
   }
@@ -49,17 +43,15 @@ export const diff: Command = async (argv, io) => {
   if (baseArg === undefined || newArg === undefined || extra.length > 0) {
     throw new UsageError(`expected two profiles: BASE NEW\n\n${USAGE}`);
   }
-  const by = oneOf("by", values.by, ["function", "line"], "line");
-  const limit = positiveInt("top", values.top, 10);
   try {
     const [base, next] = await Promise.all([loadProfile(baseArg, io), loadProfile(newArg, io)]);
     const growth = summaryDiff(base.profile, next.profile, by, limit);
     const table = topTable(
       next.profile,
-      { sampleType: sampleTypeName(next.profile, values["sample-index"]), by },
+      { sampleType: sampleTypeName(next.profile, sampleIndex), by },
       base.profile,
     );
-    if (values.json === true) {
+    if (json) {
       const out = {
         base: baseArg,
         new: newArg,

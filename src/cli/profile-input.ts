@@ -11,8 +11,61 @@ import {
   ProfileError,
   sampleTotals,
 } from "../profile/index.ts";
+import { oneOf, parseFlags, positiveInt } from "./args.ts";
 import type { CommandIO } from "./command.ts";
 import { UsageError } from "./command.ts";
+
+/** The flags `top` and `diff` share: which sample type, per what, how many rows, text or JSON. */
+const TABLE_FLAGS = {
+  "sample-index": { type: "string" },
+  by: { type: "string" },
+  top: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export interface TableDefaults {
+  by: "function" | "line";
+  top: number;
+}
+
+/** The help text of the shared flags, with each command's defaults. */
+export function tableFlagsUsage(defaults: TableDefaults): string {
+  const by =
+    defaults.by === "line"
+      ? "rank per function and line (default) or per function"
+      : "one row per function (default) or per function and line";
+  return `flags:
+  --sample-index TYPE   sample type to rank by, a name or a position
+                        (default: inuse_space, else the profile's default type)
+  --by function|line    ${by}
+  --top N               rows to print (default ${defaults.top})
+  --json                print JSON
+`;
+}
+
+export interface TableArgs {
+  /** The positional arguments (profiles). */
+  readonly positionals: string[];
+  readonly help: boolean;
+  readonly sampleIndex: string | undefined;
+  readonly by: "function" | "line";
+  readonly limit: number;
+  readonly json: boolean;
+}
+
+/** Parses the shared flags of `top` and `diff`; bad values become UsageErrors naming the help. */
+export function parseTableArgs(argv: readonly string[], usage: string, defaults: TableDefaults): TableArgs {
+  const { values, positionals } = parseFlags(argv, TABLE_FLAGS, usage);
+  return {
+    positionals,
+    help: values.help === true,
+    sampleIndex: values["sample-index"],
+    by: oneOf("by", values.by, ["function", "line"], defaults.by),
+    limit: positiveInt("top", values.top, defaults.top),
+    json: values.json === true,
+  };
+}
 
 export interface LoadedProfile {
   /** The file name or URL, as given. */

@@ -8,47 +8,41 @@ import {
   summarizeGoroutines,
   topTable,
 } from "../profile/index.ts";
-import { oneOf, parseFlags, positiveInt } from "./args.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./command.ts";
-import { describeTime, describeTotals, loadProfile, reportFailure, sampleTypeName } from "./profile-input.ts";
+import {
+  describeTime,
+  describeTotals,
+  loadProfile,
+  parseTableArgs,
+  reportFailure,
+  sampleTypeName,
+  tableFlagsUsage,
+  type TableDefaults,
+} from "./profile-input.ts";
+
+const DEFAULTS: TableDefaults = { by: "function", top: 20 };
 
 const USAGE = `usage: leakwatch top PROFILE [flags]
 
 Summarizes a pprof profile (a file or an http(s) URL) like \`go tool pprof -top\`.
 Goroutine profiles also list where goroutines are parked.
 
-flags:
-  --sample-index TYPE   sample type to rank by, a name or a position
-                        (default: inuse_space, else the profile's default type)
-  --by function|line    one row per function (default) or per function and line
-  --top N               rows to print (default 20)
-  --json                print JSON
-`;
-
-const FLAGS = {
-  "sample-index": { type: "string" },
-  by: { type: "string" },
-  top: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+${tableFlagsUsage(DEFAULTS)}`;
 
 export const top: Command = async (argv, io) => {
-  const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
-  if (values.help === true) {
+  const { positionals, help, sampleIndex, by, limit, json } = parseTableArgs(argv, USAGE, DEFAULTS);
+  if (help) {
     io.stdout.write(USAGE);
     return 0;
   }
   const [source, ...extra] = positionals;
   if (source === undefined || extra.length > 0) throw new UsageError(`expected one profile\n\n${USAGE}`);
-  const by = oneOf("by", values.by, ["function", "line"], "function");
-  const limit = positiveInt("top", values.top, 20);
   try {
     const { profile } = await loadProfile(source, io);
-    const table = topTable(profile, { sampleType: sampleTypeName(profile, values["sample-index"]), by });
+    const table = topTable(profile, { sampleType: sampleTypeName(profile, sampleIndex), by });
     const goroutines = profileKind(profile) === "goroutine" ? summarizeGoroutines(profile) : undefined;
-    if (values.json === true) {
+    if (json) {
       io.stdout.write(`${JSON.stringify(topJSON(source, profile, table, limit, goroutines), null, 2)}\n`);
       return 0;
     }

@@ -143,6 +143,16 @@ export function ruledOutWarmup(
 }
 
 /**
+ * Block-to-block noise of [from, to): the robust scale of the changes between neighbouring blocks
+ * (√2 times the noise of one block; a trend of the rate the fast tier looks at hardly moves it).
+ */
+export function stepNoise(y: readonly number[], from: number, to: number): number {
+  const diffs: number[] = [];
+  for (let i = from + 1; i < to; i++) diffs.push((y[i] ?? 0) - (y[i - 1] ?? 0));
+  return diffs.length === 0 ? 0 : robustScale(diffs);
+}
+
+/**
  * The span gave some of its rise back at once: a drop over one or two blocks of at least a share of
  * the rise that stands out from the block-to-block noise (a burst ending; a leak never does that).
  */

@@ -25,6 +25,7 @@ import {
   largestRiseWithin,
   releases,
   risesEveryThird,
+  stepNoise,
   ruledOutWarmup,
   wanderNoise,
 } from "./fast-checks.ts";
@@ -56,6 +57,11 @@ const BREAKOUT_JUMP_NOISE_FACTOR = 3;
 const MIN_HISTORY_SHARE = 0.25;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
+/**
+ * The largest fall-back and the largest short rise of a span are extremes of its noise too: they are
+ * judged beyond this many block-to-block noise scales (a high and a low of GC noise a few blocks apart).
+ */
+const EXTREME_NOISE_FACTOR = 3;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
 export interface FastTierResult {
@@ -141,8 +147,9 @@ function checkSuffix(
     return { passes: false, reason: `growth over ${span} is irregular (tau ${fit.tau.toFixed(2)})` };
   }
   const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
+  const extremeNoise = EXTREME_NOISE_FACTOR * stepNoise(view.y, from, to);
   const fall = largestFallBack(view.y, from, to);
-  if (fall > MAX_FALL_BACK_SHARE * rise) {
+  if (fall > MAX_FALL_BACK_SHARE * rise + extremeNoise) {
     return {
       passes: false,
       reason: `falls back by ${formatPercent((100 * fall) / fit.median)} within ${span}: a sawtooth, not a leak`,
@@ -150,7 +157,7 @@ function checkSuffix(
   }
   // One rise over a few blocks carrying most of the rise: a step, unless fast growth goes on after it.
   const jump = largestRiseWithin(view.y, from, to, stepBlocks(ctx));
-  if (jump.size > MAX_JUMP_SHARE * rise) {
+  if (jump.size > MAX_JUMP_SHARE * rise + extremeNoise) {
     const after = to - jump.at;
     const continued =
       after >= ctx.timing.minBlocks ? fitTrend(view.t, view.y, jump.at, to, SLOPE_CONFIDENCE) : null;
