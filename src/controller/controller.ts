@@ -17,7 +17,7 @@ import type { ControllerConfig } from "./config.ts";
 import { heapCeilingBytes } from "./memory-model.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { PodInformers } from "./pod-informers.ts";
-import { persistIfDue, reconcileLeakWatch, writeStatusNow } from "./reconciler.ts";
+import { persistIfDue, reconcileLeakWatch, writeStatusNow, type ReconcileHost } from "./reconciler.ts";
 import { RestartCoordinator } from "./restarts.ts";
 import type { LeakWatchRuntime } from "./runtime.ts";
 import { ScrapeScheduler } from "./scheduler.ts";
@@ -35,7 +35,7 @@ export interface ControllerDeps {
 /** Longest delay between scrapes of a failing target, in intervals. */
 const MAX_BACKOFF_INTERVALS = 8;
 
-export class Controller {
+export class Controller implements ReconcileHost {
   readonly config: ControllerConfig;
   readonly metrics: ControllerMetrics;
   readonly logger: Logger;

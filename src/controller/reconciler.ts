@@ -5,10 +5,16 @@ import { resolveSpec } from "../api/defaults.ts";
 import { SpecError } from "../api/errors.ts";
 import type { LeakWatch } from "../api/types.ts";
 import { InvalidDetectorConfigError } from "../detect/index.ts";
-import type { StatusWriteResult } from "../kube/status.ts";
+import type { CaptureRef } from "../api/types.ts";
+import type { Logger } from "../kube/logger.ts";
+import type { StateStore } from "../kube/statestore.ts";
+import type { StatusWriter, StatusWriteResult } from "../kube/status.ts";
 import { done, requeueAfter, type ReconcileContext, type ReconcileResult } from "../kube/workqueue.ts";
-import type { Controller } from "./controller.ts";
+import type { ControllerConfig } from "./config.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+import type { PodInformers } from "./pod-informers.ts";
 import { LeakWatchRuntime, parsePersisted } from "./runtime.ts";
+import type { TargetWatch } from "./target-watch.ts";
 import { buildStatus } from "./status.ts";
 import { discoverTargets } from "./targets.ts";
 
@@ -26,8 +32,26 @@ const MOVED_PERSIST_GAP_MS = 5_000;
  */
 export const STATE_SHARD_WRITES_PER_SAVE = 4;
 
+/** What a reconcile uses of the controller that runs it (its caches, stores and schedule). */
+export interface ReconcileHost {
+  readonly config: ControllerConfig;
+  readonly metrics: ControllerMetrics;
+  readonly logger: Logger;
+  readonly runtimes: Map<string, LeakWatchRuntime>;
+  readonly podInformers: PodInformers;
+  readonly status: StatusWriter;
+  readonly now: () => number;
+  leakWatch(key: string): LeakWatch | undefined;
+  stateStore(runtime: LeakWatchRuntime): StateStore;
+  listCaptures(runtime: LeakWatchRuntime): Promise<CaptureRef[]>;
+  sweepOrphans(runtime: LeakWatchRuntime, graceMs: number): Promise<void>;
+  dispose(runtime: LeakWatchRuntime): Promise<void>;
+  schedule(runtime: LeakWatchRuntime, watch: TargetWatch): void;
+  unschedule(runtime: LeakWatchRuntime, watches: readonly TargetWatch[]): void;
+}
+
 export async function reconcileLeakWatch(
-  c: Controller,
+  c: ReconcileHost,
   key: string,
   ctx: ReconcileContext,
 ): Promise<ReconcileResult> {
@@ -81,7 +105,7 @@ export async function reconcileLeakWatch(
 }
 
 /** Resolves the spec into the runtime; says why not when it cannot be watched. */
-function configure(c: Controller, runtime: LeakWatchRuntime, lw: LeakWatch): "ok" | "stopped" {
+function configure(c: ReconcileHost, runtime: LeakWatchRuntime, lw: LeakWatch): "ok" | "stopped" {
   try {
     runtime.configure(resolveSpec(lw.spec));
   } catch (err) {
@@ -100,7 +124,7 @@ function configure(c: Controller, runtime: LeakWatchRuntime, lw: LeakWatch): "ok
   return "ok";
 }
 
-async function loadState(c: Controller, runtime: LeakWatchRuntime): Promise<LeakWatchRuntime["restored"]> {
+async function loadState(c: ReconcileHost, runtime: LeakWatchRuntime): Promise<LeakWatchRuntime["restored"]> {
   const loaded = await c.stateStore(runtime).load();
   const restored = new Map<string, NonNullable<ReturnType<typeof parsePersisted>>>();
   for (const [key, text] of loaded.entries) {
@@ -113,7 +137,7 @@ async function loadState(c: Controller, runtime: LeakWatchRuntime): Promise<Leak
 }
 
 /** How often detector state is saved: every few intervals, and at least 30 s apart. */
-export function persistPeriodMs(c: Controller, intervalMs: number): number {
+export function persistPeriodMs(c: ReconcileHost, intervalMs: number): number {
   return Math.max(c.config.persistEveryIntervals * intervalMs, 30_000);
 }
 
@@ -121,7 +145,11 @@ export function persistPeriodMs(c: Controller, intervalMs: number): number {
  * Saves detector state when its period is up — or sooner (at most every few seconds) when a
  * target became Leaking or stopped being Leaking, so a crash never takes a verdict change with it.
  */
-export async function persistIfDue(c: Controller, runtime: LeakWatchRuntime, force = false): Promise<void> {
+export async function persistIfDue(
+  c: ReconcileHost,
+  runtime: LeakWatchRuntime,
+  force = false,
+): Promise<void> {
   const settings = runtime.settings;
   if (settings === undefined) return;
   const since = c.now() - runtime.lastPersistAt;
@@ -142,7 +170,7 @@ export async function persistIfDue(c: Controller, runtime: LeakWatchRuntime, for
 }
 
 async function writeStatus(
-  c: Controller,
+  c: ReconcileHost,
   runtime: LeakWatchRuntime,
   lw: LeakWatch,
   ctx: ReconcileContext,
@@ -171,7 +199,7 @@ async function writeStatus(
  * stored before the restart they describe).
  */
 export async function writeStatusNow(
-  c: Controller,
+  c: ReconcileHost,
   runtime: LeakWatchRuntime,
   lw: LeakWatch,
   significant = false,

@@ -126,7 +126,7 @@ function checkSuffix(
   // history (growth since the start), nothing says how far traffic alone wanders: then the growth must
   // be surely above the fast threshold itself, beyond the suffix's own wander around its trend.
   const historic = noise(fit.spanMs + ctx.blockMs, view.t[from] ?? 0);
-  const bound = historic === null ? fastPercent : cycleRate;
+  const bound = cycleRate;
   const slopeNoise =
     historic ??
     Math.max(
@@ -157,7 +157,7 @@ function checkSuffix(
   }
   // One rise over a few blocks carrying most of the rise: a step, unless fast growth goes on after it.
   const jump = largestRiseWithin(view.y, from, to, stepBlocks(ctx));
-  if (jump.size > MAX_JUMP_SHARE * rise + extremeNoise) {
+  if (jump.size > MAX_JUMP_SHARE * rise) {
     const after = to - jump.at;
     const continued =
       after >= ctx.timing.minBlocks ? fitTrend(view.t, view.y, jump.at, to, SLOPE_CONFIDENCE) : null;
