@@ -25,8 +25,8 @@ import {
   largestRiseWithin,
   releases,
   risesEveryThird,
-  stepNoise,
   ruledOutWarmup,
+  stepNoise,
   wanderNoise,
 } from "./fast-checks.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
@@ -58,10 +58,11 @@ const MIN_HISTORY_SHARE = 0.25;
 /** Fewest changes in the history to estimate this series' slope noise from. */
 const MIN_NOISE_PAIRS = 8;
 /**
- * The largest fall-back and the largest short rise of a span are extremes of its noise too: they are
- * judged beyond this many block-to-block noise scales (a high and a low of GC noise a few blocks apart).
+ * The largest fall-back of a span is also an extreme of its noise (a GC-noise high, then a low a few
+ * blocks later): a fall counts as a sawtooth's release only beyond this many block-to-block noise
+ * scales. A single jump is not given this allowance: a step's rise is judged on its size alone.
  */
-const EXTREME_NOISE_FACTOR = 3;
+const FALL_BACK_NOISE_FACTOR = 3;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
 export interface FastTierResult {
@@ -123,10 +124,10 @@ function checkSuffix(
     };
   }
   // The same test with the slope noise this series has shown at this time scale before. With no
-  // history (growth since the start), nothing says how far traffic alone wanders: then the growth must
-  // be surely above the fast threshold itself, beyond the suffix's own wander around its trend.
+  // history (growth since the start), nothing says how far traffic alone wanders: then the noise is the
+  // larger of the suffix's own wander around its trend and an assumed traffic wander. Either way the
+  // growth must be surely above what a load cycle can climb: the noise term already carries the doubt.
   const historic = noise(fit.spanMs + ctx.blockMs, view.t[from] ?? 0);
-  const bound = cycleRate;
   const slopeNoise =
     historic ??
     Math.max(
@@ -137,7 +138,7 @@ function checkSuffix(
   const z95 = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const z = Math.max(z95, normalQuantile(1 - NOISE_ALPHA_FACTOR * ctx.preset.alpha));
   const margin = Math.hypot((z / z95) * (rel - relLow), z * percentPerHour(slopeNoise, ref));
-  if (rel - margin < bound) {
+  if (rel - margin < cycleRate) {
     return {
       passes: false,
       reason: `growth ${formatPercent(rel)}/h over ${span} is within what ${historic === null ? "traffic swings" : "this series' own swings"} and a daily load cycle produce`,
@@ -147,9 +148,8 @@ function checkSuffix(
     return { passes: false, reason: `growth over ${span} is irregular (tau ${fit.tau.toFixed(2)})` };
   }
   const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
-  const extremeNoise = EXTREME_NOISE_FACTOR * stepNoise(view.y, from, to);
   const fall = largestFallBack(view.y, from, to);
-  if (fall > MAX_FALL_BACK_SHARE * rise + extremeNoise) {
+  if (fall > MAX_FALL_BACK_SHARE * rise + FALL_BACK_NOISE_FACTOR * stepNoise(view.y, from, to)) {
     return {
       passes: false,
       reason: `falls back by ${formatPercent((100 * fall) / fit.median)} within ${span}: a sawtooth, not a leak`,

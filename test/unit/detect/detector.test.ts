@@ -27,6 +27,21 @@ function firstLeaking(assessments: readonly Assessment[]): Assessment | undefine
 
 const base = 200 * MIB;
 
+/** One sample a minute; each lands uniformly in [live, live·(1 + overshoot)], as GC leaves garbage. */
+function gcNoisy(
+  hours: number,
+  heapAt: (minute: number) => number,
+  overshoot: number,
+  seed: number,
+): Sample[] {
+  const rand = noise(seed);
+  return Array.from({ length: hours * 60 }, (_, m) => ({
+    t: START + m * MINUTE,
+    heapInuseBytes: Math.round(heapAt(m) * (1 + (overshoot * (rand() + 1)) / 2)),
+    goroutines: 50,
+  }));
+}
+
 describe("defaults and config", () => {
   it("exports one set of defaults", () => {
     expect(defaultDetectorConfig).toMatchObject({
@@ -113,6 +128,29 @@ describe("verdicts on clear cases", () => {
     expect(hit?.heap.timeToCeilingMs).toBeCloseTo(expected, -3);
     expect(hit?.heap.growingForMs).toBeGreaterThanOrEqual(HOUR);
     expect(hit?.heap.reasons.join(" ")).toMatch(/warm-up would have slowed down/);
+  });
+
+  it("calls an 18%/h leak from the start within two hours: with no history, the assumed traffic wander is the doubt, not a higher bar", () => {
+    for (const seed of [1, 2, 3]) {
+      const hit = firstLeaking(replay(series(8, (m) => base * (1 + (0.18 * m) / 60), 0.01, seed)));
+      expect(hit?.heap.tier).toBe("fast");
+      expect((hit?.t ?? Infinity) - START).toBeLessThan(2 * HOUR);
+    }
+  });
+
+  it("calls a fast leak under heavy GC noise in the fast tier: a fall-back within the noise is not a sawtooth", () => {
+    for (const seed of [1, 2, 3]) {
+      const hit = firstLeaking(replay(gcNoisy(8, (m) => base * (1 + (0.3 * m) / 60), 0.5, seed)));
+      expect(hit?.heap.tier).toBe("fast");
+      expect((hit?.t ?? Infinity) - START).toBeLessThan(5 * HOUR);
+    }
+  });
+
+  it("still calls no sawtooth under heavy GC noise", () => {
+    for (const seed of [1, 2, 3]) {
+      const out = replay(gcNoisy(24, (m) => base * (1 + 0.5 * ((m % 40) / 40)), 0.3, seed));
+      expect(firstLeaking(out)).toBeUndefined();
+    }
   });
 
   it("calls a fast leak after hours of health within the hour, once it leaves the envelope", () => {
