@@ -116,11 +116,17 @@ async function underFault(r: FaultRun, prefix: string, fault: () => Promise<void
     const late = await FaultTarget.start({ upstream: app, owners: () => s.pids });
     await createWatchedPod(client, s.ns, "late", late);
     await waitFor(
-      "a pod created after the fault watched and scraped, the old verdict restored",
+      "a pod created after the fault watched and scraped, the old pod scraped again, its verdict restored",
       async () => {
         const st = await statusOf(client, s.ns, "lw");
         const scraped = late.requests.some((q) => q.endedAt !== undefined);
-        return st.watched === 2 && scraped && (st.healthy ?? 0) >= 1 ? true : undefined;
+        // The old pod's series goes on in the operator that leads now (it may be scheduled after the new pod).
+        const leader = s.supervisor.current?.process.pid;
+        const resumed =
+          s.targets[0]?.requests.some(
+            (q) => q.pid === leader && q.endedAt !== undefined && q.endedAt > backAt,
+          ) ?? false;
+        return st.watched === 2 && scraped && resumed && (st.healthy ?? 0) >= 1 ? true : undefined;
       },
       { timeoutMs: RECOVER_BOUND_MS + 60_000, intervalMs: 250 },
       current,
