@@ -180,7 +180,7 @@ export async function measureBudget(targets: number, historyHours: number): Prom
   await scheduler.stop(); // drops the jobs and the timer heap's entries
   freed("scheduler job");
   for (const w of watches) metrics.removeTarget(labels(w));
-  freed("Prometheus series (heap, growth, goroutines, 5 verdicts)");
+  freed("Prometheus series (heap, growth, goroutines, verdict)");
   for (const w of watches) {
     const internals = w as unknown as WatchInternals;
     internals.baseline = undefined;

@@ -106,6 +106,8 @@ export class ControllerMetrics {
   }
 
   private static readonly VERDICTS = ["Collecting", "Healthy", "Suspected", "Leaking", "Failing"] as const;
+  /** The verdict each container's `leakwatch_target_verdict` series carries now. */
+  private readonly currentVerdicts = new Map<string, string>();
 
   setTarget(
     labels: TargetLabels,
@@ -115,15 +117,23 @@ export class ControllerMetrics {
     if (values.growthPerHour !== undefined && values.growthPerHour !== null)
       this.heapGrowth.set(labels, values.growthPerHour);
     if (values.goroutines !== undefined) this.goroutines.set(labels, values.goroutines);
-    for (const verdict of ControllerMetrics.VERDICTS)
-      this.verdict.set({ ...labels, verdict }, verdict === values.verdict ? 1 : 0);
+    // One series per container, for its current verdict: a change removes the old one.
+    const key = targetKey(labels);
+    const previous = this.currentVerdicts.get(key);
+    if (previous === values.verdict) return;
+    if (previous !== undefined) this.verdict.remove({ ...labels, verdict: previous });
+    this.verdict.set({ ...labels, verdict: values.verdict }, 1);
+    this.currentVerdicts.set(key, values.verdict);
   }
 
   removeTarget(labels: TargetLabels): void {
     this.heapInuse.remove(labels);
     this.heapGrowth.remove(labels);
     this.goroutines.remove(labels);
-    for (const verdict of ControllerMetrics.VERDICTS) this.verdict.remove({ ...labels, verdict });
+    const key = targetKey(labels);
+    const previous = this.currentVerdicts.get(key);
+    if (previous !== undefined) this.verdict.remove({ ...labels, verdict: previous });
+    this.currentVerdicts.delete(key);
   }
 
   setVerdictCounts(namespace: string, leakwatch: string, counts: Readonly<Record<string, number>>): void {
@@ -134,4 +144,8 @@ export class ControllerMetrics {
   removeLeakWatch(namespace: string, leakwatch: string): void {
     for (const verdict of ControllerMetrics.VERDICTS) this.targets.remove({ namespace, leakwatch, verdict });
   }
+}
+
+function targetKey(l: TargetLabels): string {
+  return `${l.namespace}/${l.leakwatch}/${l.pod}/${l.container}`;
 }

@@ -43,9 +43,11 @@ function dropOlderThan(points: PointSeries, cutoff: number): void {
   let k = 0;
   while (k < points.t.length && (points.t[k] ?? cutoff) < cutoff) k++;
   if (k === 0) return;
-  points.t.splice(0, k);
-  points.heap.splice(0, k);
-  points.goroutines.splice(0, k);
+  // Copies, not splice(): an array grown by push() keeps up to half again its length as spare
+  // capacity, held for as long as the series lives; a slice is allocated at its exact size.
+  points.t = points.t.slice(k);
+  points.heap = points.heap.slice(k);
+  points.goroutines = points.goroutines.slice(k);
 }
 
 function summarize(
