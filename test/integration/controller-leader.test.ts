@@ -68,7 +68,8 @@ describe("controller: leadership and history", () => {
     await eventually(
       "a verdict past Collecting",
       async () => ((await status(ns, "lw")).healthy === 1 ? true : undefined),
-      { timeoutMs: 90_000 },
+      // About 20 s at test speed; a loaded machine can starve the scrapes for much longer.
+      { timeoutMs: 180_000 },
     );
     await first.stop(); // SIGTERM: state is persisted on the way out
     const cms = await clients().core.listNamespacedConfigMap({
