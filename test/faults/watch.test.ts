@@ -5,7 +5,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "vitest";
+import { describe, it, type TestContext } from "vitest";
 import { startLeakyApp } from "../harness/goapps.ts";
 import { controlPlane } from "../harness/kube.ts";
 import { status } from "../harness/leakwatch.ts";
@@ -63,28 +63,39 @@ async function lateArrival(s: Scenario, operator: OperatorProcess, boundMs: numb
   return Date.now() - started;
 }
 
+/** One watched pod, and the operator behind a TCP proxy, leading and watching it. */
+async function leadingBehindProxy(
+  name: string,
+  run: number,
+  r: FaultRun,
+  ctx: Pick<TestContext, "onTestFinished">,
+): Promise<{ s: Scenario; proxy: TcpProxy; operator: OperatorProcess }> {
+  const s = await scenario(
+    name,
+    [{ name: "steady", ...FLAT, extraArgs: [...FLAT.extraArgs] }],
+    fastSpec(),
+    [],
+  );
+  const { proxy, operator } = await proxiedOperator(s, `${name}-${run}`);
+  r.keepLog(operator);
+  ctx.onTestFinished(async () => {
+    await proxy.stop();
+  });
+  await waitFor(
+    "leading and watching",
+    async () =>
+      (await isLeader(operator)) && (await status(s.namespace, "lw")).watched === 1 ? true : undefined,
+    { timeoutMs: 60_000, intervalMs: 250 },
+    () => describeState(s, () => operator.process.tail(20_000)),
+  );
+  return { s, proxy, operator };
+}
+
 describe.concurrent("watch faults", () => {
   for (const run of runNumbers()) {
     it(`watches go silent: run ${run}`, async (ctx) => {
       const r = new FaultRun(ctx, "watch streams go silent (TCP stall)", run);
-      const s = await scenario(
-        "silent",
-        [{ name: "steady", ...FLAT, extraArgs: [...FLAT.extraArgs] }],
-        fastSpec(),
-        [],
-      );
-      const { proxy, operator } = await proxiedOperator(s, `silent-${run}`);
-      r.keepLog(operator);
-      ctx.onTestFinished(async () => {
-        await proxy.stop();
-      });
-      await waitFor(
-        "leading and watching",
-        async () =>
-          (await isLeader(operator)) && (await status(s.namespace, "lw")).watched === 1 ? true : undefined,
-        { timeoutMs: 60_000, intervalMs: 250 },
-        () => describeState(s, () => operator.process.tail(20_000)),
-      );
+      const { s, proxy, operator } = await leadingBehindProxy("silent", run, r, ctx);
       await moreScrapes(operator, 3);
       // Every open connection goes silent; new ones work (as after a NAT or load balancer loses state).
       proxy.stall({ newConnections: false });
@@ -109,24 +120,7 @@ describe.concurrent("watch faults", () => {
 
     it(`streams cut: run ${run}`, async (ctx) => {
       const r = new FaultRun(ctx, "API streams cut (TCP reset x3)", run);
-      const s = await scenario(
-        "cut",
-        [{ name: "steady", ...FLAT, extraArgs: [...FLAT.extraArgs] }],
-        fastSpec(),
-        [],
-      );
-      const { proxy, operator } = await proxiedOperator(s, `cut-${run}`);
-      r.keepLog(operator);
-      ctx.onTestFinished(async () => {
-        await proxy.stop();
-      });
-      await waitFor(
-        "leading and watching",
-        async () =>
-          (await isLeader(operator)) && (await status(s.namespace, "lw")).watched === 1 ? true : undefined,
-        { timeoutMs: 60_000, intervalMs: 250 },
-        () => describeState(s, () => operator.process.tail(20_000)),
-      );
+      const { s, proxy, operator } = await leadingBehindProxy("cut", run, r, ctx);
       for (let i = 0; i < 3; i++) {
         await moreScrapes(operator, 2);
         proxy.cutAll();
