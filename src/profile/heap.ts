@@ -102,13 +102,17 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
   const { kept, other } = sites.top(options.maxSites ?? DEFAULT_MAX_SITES);
   const strings: string[] = [];
   const ids = new Map<string, number>();
-  const intern = (s: string): number => {
-    let id = ids.get(s);
-    if (id === undefined) {
-      id = strings.push(s) - 1;
-      ids.set(s, id);
+  const internAll = (names: readonly string[]): number[] => {
+    const out: number[] = [];
+    for (const s of names) {
+      let id = ids.get(s);
+      if (id === undefined) {
+        id = strings.push(s) - 1;
+        ids.set(s, id);
+      }
+      out.push(id);
     }
-    return id;
+    return out;
   };
   return {
     kind: "heap",
@@ -120,11 +124,11 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
     hasObjects: objects >= 0,
     strings,
     sites: {
-      function: kept.map((s) => intern(s.function)),
-      file: kept.map((s) => intern(s.file)),
-      line: kept.map((s) => s.line),
-      bytes: kept.map((s) => s.bytes),
-      objects: kept.map((s) => s.objects),
+      function: internAll(kept.function),
+      file: internAll(kept.file),
+      line: kept.line,
+      bytes: kept.bytes,
+      objects: kept.objects,
     },
     other,
   };

@@ -25,12 +25,23 @@ export const NO_INDEX = -1;
 
 /** Interned id → position in its table. */
 export class IdIndex {
+  /** Ids are 1…n in table order (Go writes them so): position = id - 1, no table needed. */
+  private readonly sequential: boolean;
+  private readonly count: number;
   private readonly dense: Int32Array | undefined;
   private readonly sparse: Map<number, number> | undefined;
 
   constructor(ids: Uint32Array, what: string) {
+    this.count = ids.length;
     let max = 0;
-    for (const id of ids) if (id > max) max = id;
+    let sequential = true;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] ?? 0;
+      if (id > max) max = id;
+      if (id !== i + 1) sequential = false;
+    }
+    this.sequential = sequential;
+    if (sequential) return;
     if (max <= ids.length * 4 + 1024) {
       const dense = new Int32Array(max + 1).fill(NO_INDEX);
       for (let i = 0; i < ids.length; i++) {
@@ -54,6 +65,7 @@ export class IdIndex {
 
   /** The table position of an interned id, or NO_INDEX. */
   get(id: number): number {
+    if (this.sequential) return id >= 1 && id <= this.count ? id - 1 : NO_INDEX;
     if (this.dense !== undefined) return this.dense[id] ?? NO_INDEX;
     return this.sparse?.get(id) ?? NO_INDEX;
   }

@@ -86,6 +86,25 @@ describe("decodeProfile", () => {
     expect(locationFrames(p, p.stackLocations[0] ?? 0)[0]?.function).toBe("main.f");
   });
 
+  it("maps ids to positions whether they are 1…n in order (Go's), shuffled, or invalid", () => {
+    const inOrder = decodeProfile(profile(STRINGS, fn, loc(1, 1), loc(2, 2), sample([2], 1), sample([1], 2)));
+    expect(Array.from(inOrder.stackLocations)).toEqual([1, 0]);
+    const shuffled = decodeProfile(
+      profile(STRINGS, fn, loc(2, 2), loc(1, 1), sample([2], 1), sample([1], 2)),
+    );
+    expect(Array.from(shuffled.stackLocations)).toEqual([0, 1]);
+    expect(locationFrames(shuffled, 0)[0]?.line).toBe(2);
+    for (const missing of [0, 3]) {
+      expect(() => decodeProfile(profile(STRINGS, fn, loc(1), loc(2), sample([missing], 1)))).toThrow(
+        ProfileReferenceError,
+      );
+    }
+    expect(() => decodeProfile(profile(STRINGS, fn, loc(1), loc(1), sample([1], 1)))).toThrow(
+      /duplicate location id 1/,
+    );
+    expect(() => decodeProfile(profile(STRINGS, fn, loc(0), sample([1], 1)))).toThrow(/reserved id 0/);
+  });
+
   it("handles sparse and 64-bit ids", () => {
     const big = 2n ** 63n + 5n;
     const p = decodeProfile(

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import zlib, { gunzipSync, gzipSync } from "node:zlib";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   CompressedTooLargeError,
   CorruptGzipError,
@@ -14,6 +14,7 @@ import {
   gunzipStream,
   MalformedProfileError,
   NotGzipError,
+  summarizeHeap,
 } from "../../../src/profile/index.ts";
 import { FIXTURES } from "./helpers/go.ts";
 
@@ -109,6 +110,84 @@ describe("bounded gunzip", () => {
       await new Promise(() => undefined); // never resolves: only the abort can end this
     }
     await expect(gunzipStream(forever(), limits, controller.signal)).rejects.toMatchObject({
+      name: "AbortError",
+    });
+  });
+});
+
+/** A varint, for hand-built protobuf fields. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n % 128) | 0x80);
+  out.push(n);
+  return out;
+}
+
+/** goHeap with an unknown field of random bytes (which decoders skip): `bytes` more, gzipped. */
+function paddedHeap(bytes: number): Buffer {
+  const field = Buffer.from([...varint((99 << 3) | 2), ...varint(bytes)]);
+  return gzipSync(Buffer.concat([gunzipSync(goHeap), field, randomBytes(bytes)]));
+}
+
+describe("bounded gunzip: how it inflates", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("inflates into one chunk the size the gzip trailer announces", () => {
+    const gunzip = vi.spyOn(zlib, "gunzipSync");
+    const out = gunzipBounded(goHeap, limits);
+    expect(out.equals(gunzipSync(goHeap))).toBe(true);
+    expect(gunzip.mock.calls[0]?.[1]?.chunkSize).toBe(out.length + 1);
+  });
+
+  it("does not trust a trailer that announces more than the cap or a plausible ratio", () => {
+    const lying = Buffer.from(goHeap);
+    lying.writeUInt32LE(0xffffffff, lying.length - 4);
+    const gunzip = vi.spyOn(zlib, "gunzipSync");
+    expect(() => gunzipBounded(lying, limits)).toThrow(CorruptGzipError); // zlib checks the length
+    expect(gunzip.mock.calls[0]?.[1]?.chunkSize).toBe(lying.length * 64);
+    const small = { maxCompressedBytes: MiB, maxDecompressedBytes: 20_000 };
+    expect(() => gunzipBounded(lying, small)).toThrow(CorruptGzipError);
+    expect(gunzip.mock.calls[1]?.[1]?.chunkSize).toBe(20_001);
+  });
+
+  it("receives a small body whole and inflates it in one call, without a zlib stream", async () => {
+    const createGunzip = vi.spyOn(zlib, "createGunzip");
+    const got = await decodeProfileStream(chunks(goHeap, 1000), { stacks: "leaf" });
+    expect(createGunzip).not.toHaveBeenCalled();
+    expect(got.compressed.equals(goHeap)).toBe(true);
+    expect(summarizeHeap(got.profile)).toEqual(summarizeHeap(decodeProfileBytes(goHeap, { stacks: "leaf" })));
+  });
+
+  it("keeps the caps on a small body: a one-member bomb stops at the decompressed cap", async () => {
+    const small = { maxCompressedBytes: MiB, maxDecompressedBytes: MiB };
+    expect(bombMember.length).toBeLessThan(64 * 1024);
+    await expect(gunzipStream(chunks(bombMember, 4096), small)).rejects.toBeInstanceOf(
+      DecompressedTooLargeError,
+    );
+  });
+
+  it("streams a large body through zlib, from the bytes it read first", async () => {
+    const big = paddedHeap(200 * 1024);
+    expect(big.length).toBeGreaterThan(128 * 1024);
+    const createGunzip = vi.spyOn(zlib, "createGunzip");
+    const got = await decodeProfileStream(chunks(big, 4096), { stacks: "leaf" });
+    expect(createGunzip).toHaveBeenCalledTimes(1);
+    expect(got.compressed.equals(big)).toBe(true);
+    expect(got.decompressedBytes).toBe(gunzipSync(big).length);
+    expect(summarizeHeap(got.profile)).toEqual(summarizeHeap(decodeProfileBytes(goHeap, { stacks: "leaf" })));
+  });
+
+  it("honours an abort signal once a large body is streaming", async () => {
+    const big = paddedHeap(200 * 1024);
+    const controller = new AbortController();
+    async function* slow(): AsyncGenerator<Buffer> {
+      yield big.subarray(0, 100 * 1024);
+      controller.abort();
+      await new Promise(() => undefined);
+    }
+    await expect(gunzipStream(slow(), limits, controller.signal)).rejects.toMatchObject({
       name: "AbortError",
     });
   });

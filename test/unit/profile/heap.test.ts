@@ -123,6 +123,41 @@ describe("summarizeHeap", () => {
     ]);
   });
 
+  it("orders many tied sites by objects, name, file and line, and keeps the first of them", () => {
+    // 300 sites with only a few distinct values: the cut falls inside a run of ties.
+    const sites = Array.from({ length: 300 }, (_, i) => ({
+      fn: `main.f${(i * 7919) % 97}`,
+      file: i % 3 === 0 ? "a.go" : "b.go",
+      line: (i * 31) % 11,
+      bytes: 16 * (1 + (i % 4)),
+      objects: 1 + (i % 2),
+    }));
+    const unique = new Map(sites.map((x) => [`${x.fn}\0${x.file}\0${x.line}`, x]));
+    const gz = buildProfile(
+      [
+        ["inuse_objects", "count"],
+        ["inuse_space", "bytes"],
+      ],
+      [...unique.values()].map((x) => ({ stack: [x], values: [x.objects, x.bytes] })),
+    );
+    const expected = [...unique.values()]
+      .map((x) => ({ function: x.fn, file: x.file, line: x.line, bytes: x.bytes, objects: x.objects }))
+      .sort(
+        (a, b) =>
+          b.bytes - a.bytes ||
+          b.objects - a.objects ||
+          (a.function < b.function ? -1 : a.function > b.function ? 1 : 0) ||
+          (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+          a.line - b.line,
+      );
+    const profile = decodeProfileBytes(gz, { stacks: "leaf" });
+    for (const maxSites of [1, 25, 61, 200, Infinity]) {
+      const s = summarizeHeap(profile, { maxSites });
+      expect(heapSites(s)).toEqual(expected.slice(0, maxSites));
+      expect(s.other.sites).toBe(expected.length - Math.min(maxSites, expected.length));
+    }
+  });
+
   it("needs in-use bytes", () => {
     const cpu = buildProfile(
       [
