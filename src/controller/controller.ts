@@ -1,7 +1,6 @@
 // One leadership term of the controller: informers, the work queue, the scrape scheduler and the
 // stores, started when this replica becomes leader and stopped (state persisted) when it stops.
-import type { LeakWatch } from "../api/types.ts";
-import type { CaptureRef } from "../api/types.ts";
+import type { CaptureRef, LeakWatch } from "../api/types.ts";
 import { toCaptureRef, ConfigMapCaptureStore } from "../kube/captures.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { EventRecorder } from "../kube/events.ts";

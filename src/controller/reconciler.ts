@@ -3,9 +3,8 @@
 // changed. Scrapes run on their own schedule and only ask for a reconcile when a verdict moved.
 import { resolveSpec } from "../api/defaults.ts";
 import { SpecError } from "../api/errors.ts";
-import type { LeakWatch } from "../api/types.ts";
+import type { CaptureRef, LeakWatch } from "../api/types.ts";
 import { InvalidDetectorConfigError } from "../detect/index.ts";
-import type { CaptureRef } from "../api/types.ts";
 import type { Logger } from "../kube/logger.ts";
 import type { StateStore } from "../kube/statestore.ts";
 import type { StatusWriter, StatusWriteResult } from "../kube/status.ts";
