@@ -88,6 +88,24 @@ function trackPids(s: Setup): () => void {
   };
 }
 
+interface LeaseSpec {
+  spec?: { holderIdentity?: string; renewTime?: string };
+}
+
+/** The faults' Lease is held by the incarnation named `name` and was renewed after `since`. */
+async function renewedSince(ns: string, name: string, since: number): Promise<boolean> {
+  try {
+    const lease = await client.get<LeaseSpec>(
+      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/leakwatch-faults`,
+    );
+    const holder = lease.spec?.holderIdentity ?? "";
+    const renewed = Date.parse(lease.spec?.renewTime ?? "");
+    return holder.startsWith(`${name}_`) && renewed > since;
+  } catch {
+    return false; // the API server is still coming back
+  }
+}
+
 /** Runs `fault` on a watched, leading, persisted setup; then checks recovery, history and crashes. */
 async function underFault(r: FaultRun, prefix: string, fault: () => Promise<void>): Promise<void> {
   const s = await setup(prefix);
@@ -118,10 +136,14 @@ async function underFault(r: FaultRun, prefix: string, fault: () => Promise<void
     await waitFor(
       "a pod created after the fault watched and scraped, the old pod scraped again, its verdict restored",
       async () => {
+        // The operator that leads now has renewed its lease since the fault: one that could not is
+        // about to give it up (and exit), and the next incarnation must be the one judged.
+        const op = s.supervisor.current;
+        if (op === undefined || !(await renewedSince(s.ns, op.process.name, backAt))) return undefined;
         const st = await statusOf(client, s.ns, "lw");
         const scraped = late.requests.some((q) => q.endedAt !== undefined);
         // The old pod's series goes on in the operator that leads now (it may be scheduled after the new pod).
-        const leader = s.supervisor.current?.process.pid;
+        const leader = op.process.pid;
         const resumed =
           s.targets[0]?.requests.some(
             (q) => q.pid === leader && q.endedAt !== undefined && q.endedAt > backAt,
