@@ -247,8 +247,8 @@ export function evaluateFastTier(
   const { fit, from } = best;
   const growingForMs = fit.spanMs + ctx.blockMs;
   const reasons = [best.reason];
-  const pending = (why: string): FastTierResult => ({
-    confirmed: false,
+  const judged = (confirmed: boolean, why: string): FastTierResult => ({
+    confirmed,
     growing: true,
     fit,
     windowFit,
@@ -256,6 +256,7 @@ export function evaluateFastTier(
     reference,
     reasons: [...reasons, why],
   });
+  const pending = (why: string): FastTierResult => judged(false, why);
   const recentFrom = firstIndexFrom(view, last - (timing.minBlocks - 0.5) * ctx.blockMs);
   const recent = fitTrend(view.t, view.y, recentFrom, n, SLOPE_CONFIDENCE);
   if (recent.slopePerHour < 0.25 * fit.slopePerHour && recent.pGrowth > 0.05) {
@@ -275,16 +276,7 @@ export function evaluateFastTier(
   // A breakout must be smooth growth: a rise made of a few big jumps is a stack of traffic bursts.
   const smooth = !growsInJumps(view.y, from, n, rise, BREAKOUT_JUMP_NOISE_FACTOR);
   const breakout = young || inJumps || !smooth ? null : breakoutReason(fit, history, rampMs, reference, ctx);
-  if (breakout !== null)
-    return {
-      confirmed: true,
-      growing: true,
-      fit,
-      windowFit,
-      growingForMs,
-      reference,
-      reasons: [...reasons, breakout],
-    };
+  if (breakout !== null) return judged(true, breakout);
 
   // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
   // growth in jumps (traffic bursts that hold and release) or after swings as large needs twice that.
@@ -321,15 +313,7 @@ export function evaluateFastTier(
         "growth began soon after the start and has not yet kept its pace long enough to rule out a warm-up",
       );
     }
-    return {
-      confirmed: true,
-      growing: true,
-      fit,
-      windowFit,
-      growingForMs,
-      reference,
-      reasons: [...reasons, "it keeps its pace: a warm-up would have slowed down by now"],
-    };
+    return judged(true, "it keeps its pace: a warm-up would have slowed down by now");
   }
   const requiredMs = inJumps || bumpy ? 2 * rampMs : rampMs;
   if (growingForMs < requiredMs) {

@@ -99,17 +99,20 @@ async function writeStatus(
   await client.patch(`${path}/status`, { status: { observedGeneration: generation, ...status } }, "merge");
 }
 
+/** The part of a PodDisruptionBudget's status the disruption controller would write. */
+interface BudgetStatus {
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+  expectedPods: number;
+}
+
 /** A PodDisruptionBudget with the status the disruption controller would write (it does not run here). */
 export async function createBudget(
   namespace: string,
   name: string,
   app: string,
-  status: {
-    disruptionsAllowed: number;
-    currentHealthy: number;
-    desiredHealthy: number;
-    expectedPods: number;
-  },
+  status: BudgetStatus,
 ): Promise<void> {
   const client = await kubeClient();
   const path = `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`;
@@ -126,12 +129,7 @@ export async function setBudgetStatus(
   namespace: string,
   name: string,
   generation: number,
-  status: {
-    disruptionsAllowed: number;
-    currentHealthy: number;
-    desiredHealthy: number;
-    expectedPods: number;
-  },
+  status: BudgetStatus,
 ): Promise<void> {
   const client = await kubeClient();
   await client.patch(
