@@ -30,6 +30,17 @@ const BAD: readonly { fault: TargetFault; reason: RegExp }[] = [
 ];
 
 const podName = (f: TargetFault): string => `bad-${f.toLowerCase()}`;
+
+/**
+ * The healthy neighbour must never be alarmed on (Leaking) nor stop being scraped (Failing).
+ * Suspected is information, not an alarm: a flat service's heap can look it over a one-minute window.
+ */
+function neighbourAlarms(seen: ReadonlySet<string> | undefined): string[] {
+  if (seen === undefined || seen.size === 0) return ["the healthy neighbour's verdict was never read"];
+  return ["Leaking", "Failing"]
+    .filter((v) => seen.has(v))
+    .map((v) => `the healthy neighbour was ${v} (verdicts seen: ${[...seen].join(", ")})`);
+}
 const DETECTION_MS = 300_000;
 /** A failing target is retried after at most 8 intervals; a hanging attempt ends at the 10 s timeout. */
 const HEAL_BOUND_MS = 8_000 + 10_000 + 10_000;
@@ -62,8 +73,10 @@ describe.concurrent("target faults", () => {
           // exited
         }
       }, 500);
+      const neighbour = trackStatus(s, Date.now(), ["steady"]);
       ctx.onTestFinished(() => {
         clearInterval(sampler);
+        neighbour.stop();
       });
       const caught = await waitFor(
         "the leak caught and every bad target reported failing",
@@ -81,8 +94,10 @@ describe.concurrent("target faults", () => {
         const error = podRow(caught, podName(b.fault))?.lastError ?? "";
         if (!b.reason.test(error)) r.violation(`${b.fault}: reported as ${JSON.stringify(error)}`);
       }
-      if (caught.healthy !== 1)
-        r.violation(`the healthy service is not Healthy (healthy=${caught.healthy ?? 0})`);
+      r.violations(neighbourAlarms(neighbour.seen.get("steady")));
+      r.note(
+        `healthy neighbour's rows seen: ${[...(neighbour.seen.get("steady") ?? [])].join(", ")} (- = Healthy)`,
+      );
       // The healthy service was scraped on time throughout: bad targets never held up the others.
       const steady = (s.targets.get("steady")?.requests ?? [])
         .filter((q) => q.path.startsWith("/debug/pprof/heap"))
@@ -154,7 +169,8 @@ describe.concurrent("target faults", () => {
       });
       const verdict = async (): Promise<string> => {
         const st = await status(s.namespace, "lw");
-        return podRow(st, "flappy")?.verdict ?? ((st.healthy ?? 0) === 2 ? "Healthy" : "?");
+        // A pod without a row in a status that watches both is Healthy (rows list the others).
+        return podRow(st, "flappy")?.verdict ?? (st.watched === 2 ? "Healthy" : "?");
       };
       const cycles = 2;
       let healthyAt = 0;
@@ -194,8 +210,7 @@ describe.concurrent("target faults", () => {
       r.note(`${audit.whole.length} captures for ${cycles} leak episodes`);
       if (audit.whole.length > cycles)
         r.violation(`${audit.whole.length} captures for ${cycles} leak episodes`);
-      if ((await status(s.namespace, "lw")).healthy !== 2)
-        r.violation("the healthy neighbour did not stay Healthy");
+      r.violations(neighbourAlarms(timeline.seen.get("steady")));
       await operator.stop();
       r.violations(await crashViolations(operator, "clean"));
       r.assertClean();

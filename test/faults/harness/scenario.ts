@@ -154,8 +154,10 @@ export function trackStatus(
   s: Scenario,
   t0: number,
   pods: readonly string[],
-): { lines: string[]; stop(): void } {
+): { lines: string[]; seen: Map<string, Set<string>>; stop(): void } {
   const lines: string[] = [];
+  /** Every row verdict each pod showed in a poll; "-" when it had no row (Healthy, or not yet watched). */
+  const seen = new Map<string, Set<string>>(pods.map((p) => [p, new Set<string>()]));
   let last = "";
   let stopped = false;
   const poll = async (): Promise<void> => {
@@ -167,7 +169,9 @@ export function trackStatus(
               `/apis/leakwatch.dev/v1alpha1/namespaces/${s.namespace}/leakwatches/lw`,
             )
           ).status ?? {};
-        const rows = pods.map((p) => `${p}=${st.pods?.find((r) => r.pod === p)?.verdict ?? "-"}`).join(" ");
+        const verdicts = pods.map((p) => st.pods?.find((r) => r.pod === p)?.verdict ?? "-");
+        pods.forEach((p, i) => seen.get(p)?.add(verdicts[i] ?? "-"));
+        const rows = pods.map((p, i) => `${p}=${verdicts[i] ?? "-"}`).join(" ");
         const text = `watched=${st.watched ?? 0} collecting=${st.collecting ?? 0} healthy=${st.healthy ?? 0} suspected=${st.suspected ?? 0} leaking=${st.leaking ?? 0} failing=${st.failing ?? 0} captures=${st.captures?.length ?? 0} ${rows}`;
         if (text !== last) {
           lines.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${text}`);
@@ -182,6 +186,7 @@ export function trackStatus(
   void poll();
   return {
     lines,
+    seen,
     stop: () => {
       stopped = true;
     },
