@@ -5,7 +5,7 @@ import { MalformedProfileError, ProfileReferenceError } from "./errors.ts";
 import { IdIndex, IdInterner, NO_INDEX } from "./ids.ts";
 import type { LabelTable, LocationTable, Profile, SampleType, StackDepth } from "./profile.ts";
 import { NONE, StringTable } from "./profile.ts";
-import { F64List, ProtoReader, U32List, WIRE_LEN, WIRE_VARINT } from "./proto.ts";
+import { Arena, F64List, ProtoReader, U32List, WIRE_LEN, WIRE_VARINT } from "./proto.ts";
 
 export interface DecodeOptions {
   /** "leaf" skips all but the first frame of each sample: enough for heap summaries. */
@@ -87,25 +87,41 @@ class Scan {
         `${counts.samples} samples of ${counts.sampleTypes} values cannot fit in ${messageBytes} bytes`,
       );
     }
-    this.values = new Float64Array(counts.samples * counts.sampleTypes);
-    this.stackOffsets = new Uint32Array(counts.samples + 1);
-    this.stack = new U32List(
-      leafOnly ? counts.samples : Math.min(counts.samples * 8, messageBytes >>> 2) + 16,
+    // Sizes are exact from the counts, except a stack's frames and a location's lines (estimates:
+    // those lists grow past them if needed).
+    const { samples, locations, functions } = counts;
+    const values = samples * counts.sampleTypes;
+    const stackFrames = leafOnly ? samples : Math.min(samples * 8, messageBytes >>> 2) + 16;
+    const labelOffsets = leafOnly ? 1 : samples + 1;
+    const lines = locations * 2;
+    const arena = new Arena(
+      values + lines,
+      samples +
+        1 +
+        stackFrames +
+        labelOffsets +
+        locations * 4 +
+        1 +
+        lines +
+        functions * 3 +
+        counts.strings * 2,
     );
-    this.labelOffsets = new U32List(leafOnly ? 1 : counts.samples + 1);
+    this.values = arena.f64(values);
+    this.lineNumber = new F64List(arena.f64(lines));
+    this.stackOffsets = arena.u32(samples + 1);
+    this.stack = new U32List(arena.u32(stackFrames));
+    this.labelOffsets = new U32List(arena.u32(labelOffsets));
     this.labelOffsets.push(0);
-    const locations = counts.locations;
-    this.locationIds = new U32List(locations);
-    this.addressHi = new U32List(locations);
-    this.addressLo = new U32List(locations);
-    this.lineOffsets = new U32List(locations + 1);
+    this.locationIds = new U32List(arena.u32(locations));
+    this.addressHi = new U32List(arena.u32(locations));
+    this.addressLo = new U32List(arena.u32(locations));
+    this.lineOffsets = new U32List(arena.u32(locations + 1));
     this.lineOffsets.push(0);
-    this.lineFunction = new U32List(locations * 2);
-    this.lineNumber = new F64List(locations * 2);
-    this.functionIds = new U32List(counts.functions);
-    this.functionName = new U32List(counts.functions);
-    this.functionFile = new U32List(counts.functions);
-    this.strings = new U32List(counts.strings * 2);
+    this.lineFunction = new U32List(arena.u32(lines));
+    this.functionIds = new U32List(arena.u32(functions));
+    this.functionName = new U32List(arena.u32(functions));
+    this.functionFile = new U32List(arena.u32(functions));
+    this.strings = new U32List(arena.u32(counts.strings * 2));
   }
 }
 

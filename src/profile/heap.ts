@@ -2,6 +2,7 @@
 // In-use bytes and objects per allocation site (leaf function + file:line), the biggest
 // `maxSites` of them, the rest folded into `other`; strings interned once.
 import { MissingSampleTypeError } from "./errors.ts";
+import { Arena } from "./proto.ts";
 import { SiteTable } from "./sites.ts";
 import type { Profile } from "./profile.ts";
 export { compareStrings } from "./sites.ts";
@@ -92,8 +93,9 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
   }
   const objects = findSampleType(p, INUSE_OBJECTS_TYPES);
   const byLocation = inuseByLeafLocation(p, space, objects);
-  const sites = new SiteTable(p, byLocation.touched.length + 1);
-  for (const loc of byLocation.touched) {
+  const sites = new SiteTable(p, byLocation.touchedCount + 1);
+  for (let i = 0; i < byLocation.touchedCount; i++) {
+    const loc = byLocation.touched[i] ?? 0;
     sites.add(loc, byLocation.bytes[loc] ?? 0, byLocation.objects[loc] ?? 0);
   }
   if (byLocation.noStack.bytes !== 0 || byLocation.noStack.objects !== 0) {
@@ -136,10 +138,14 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
 
 /** In-use bytes and objects summed per leaf location: typed arrays, no hashing per sample. */
 function inuseByLeafLocation(p: Profile, space: number, objects: number) {
-  const bytes = new Float64Array(p.locations.count);
-  const objs = new Float64Array(p.locations.count);
-  const seen = new Uint8Array(p.locations.count);
-  const touched: number[] = [];
+  const count = p.locations.count;
+  const arena = new Arena(count * 2, count * 2);
+  const bytes = arena.f64(count);
+  const objs = arena.f64(count);
+  const seen = arena.u32(count);
+  /** The locations with a sample, in order of first sight: touched[0 … touchedCount). */
+  const touched = arena.u32(count);
+  let touchedCount = 0;
   const noStack = { bytes: 0, objects: 0 };
   const { values, stackOffsets, stackLocations } = p;
   const n = p.sampleTypes.length;
@@ -156,12 +162,12 @@ function inuseByLeafLocation(p: Profile, space: number, objects: number) {
     const loc = stackLocations[at] ?? 0;
     if (seen[loc] === 0) {
       seen[loc] = 1;
-      touched.push(loc);
+      touched[touchedCount++] = loc;
     }
     bytes[loc] = (bytes[loc] ?? 0) + b;
     objs[loc] = (objs[loc] ?? 0) + o;
   }
-  return { bytes, objects: objs, touched, noStack };
+  return { bytes, objects: objs, touched, touchedCount, noStack };
 }
 
 /** Expands the kept sites into objects (largest first). */

@@ -3,6 +3,7 @@
 import { formatAddress } from "./frames.ts";
 import type { Profile } from "./profile.ts";
 import { NONE } from "./profile.ts";
+import { Arena } from "./proto.ts";
 
 /** The kept sites as columns, largest first. */
 export interface KeptSites {
@@ -39,16 +40,17 @@ export class SiteTable {
   /** capacity: how many locations will be added. */
   constructor(p: Profile, capacity: number) {
     this.p = p;
-    this.canonical = new Int32Array(p.functions.count).fill(-1);
-    this.byName = new Int32Array(p.strings.count).fill(-1);
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    this.slots = new Int32Array(slots);
-    this.fn = new Uint32Array(capacity);
-    this.loc = new Int32Array(capacity);
-    this.line = new Float64Array(capacity);
-    this.bytes = new Float64Array(capacity);
-    this.objects = new Float64Array(capacity);
+    const arena = new Arena(capacity * 3, p.functions.count + p.strings.count + slots + capacity * 2);
+    this.canonical = arena.i32(p.functions.count).fill(-1);
+    this.byName = arena.i32(p.strings.count).fill(-1);
+    this.slots = arena.i32(slots);
+    this.fn = arena.u32(capacity);
+    this.loc = arena.i32(capacity);
+    this.line = arena.f64(capacity);
+    this.bytes = arena.f64(capacity);
+    this.objects = arena.f64(capacity);
   }
 
   /** Adds a leaf location's in-use values to its site. loc -1 is "no stack". */
@@ -152,11 +154,12 @@ export class SiteTable {
     const candidates = this.candidates(limit);
     const n = candidates.length;
     // The candidates' sort keys side by side, names decoded once (ties are broken by name).
+    const arena = new Arena(n * 3, n * 3);
     const keys: SortKeys = {
-      bytes: new Float64Array(n),
-      objects: new Float64Array(n),
-      line: new Float64Array(n),
-      fn: new Uint32Array(n),
+      bytes: arena.f64(n),
+      objects: arena.f64(n),
+      line: arena.f64(n),
+      fn: arena.u32(n),
       fns: [],
       files: [],
     };
@@ -169,7 +172,7 @@ export class SiteTable {
       keys.fns.push(this.functionName(i));
       keys.files.push(this.fileName(i));
     }
-    const sorted = sortKeys(keys, n);
+    const sorted = sortKeys(keys, n, arena.i32(n), arena.i32(n));
     const other = { sites: this.size, bytes: 0, objects: 0 };
     for (let i = 0; i < this.size; i++) {
       other.bytes += bytes[i] ?? 0;
@@ -234,9 +237,9 @@ function compareKeys(k: SortKeys, a: number, b: number): number {
  * Positions 0…n-1 in compareKeys order: a merge sort with the comparison inlined, which took a
  * third of the time of Array.prototype.sort calling a closure (the sort was most of top()).
  */
-function sortKeys(k: SortKeys, n: number): Int32Array {
-  let from = new Int32Array(n);
-  let to = new Int32Array(n);
+function sortKeys(k: SortKeys, n: number, first: Int32Array, second: Int32Array): Int32Array {
+  let from = first;
+  let to = second;
   for (let i = 0; i < n; i++) from[i] = i;
   const RUN = 8;
   // Insertion sort of short runs…
