@@ -2,7 +2,8 @@
 // controller's own code — the trimmed pod in the informer cache, the Target, the TargetWatch with a
 // mature detector history restored, two scrapes of real profiles (the second after half a window,
 // so both diff baselines exist), the Prometheus series, the scheduler job — then weighs each part
-// by what a full GC frees when it is dropped, divided by N. No cluster and no network: the profiles come
+// by what a full GC frees when it is dropped, divided by N: V8 heap plus ArrayBuffer backing stores
+// (typed arrays keep their bytes outside the V8 heap). No cluster and no network: the profiles come
 // from the fleet's files. Needs --expose-gc (run.ts starts it that way).
 //
 //   node --expose-gc bench/scale/budget.ts [--targets=2000] [--history=48]
@@ -32,17 +33,27 @@ import { matureSeries } from "./history.ts";
 
 export interface BudgetLine {
   part: string;
+  /** V8 heap plus ArrayBuffer backing stores. */
   bytesPerTarget: number;
+  /** The share of bytesPerTarget outside the V8 heap (ArrayBuffer backing stores). */
+  offHeapBytesPerTarget: number;
   /** False for breakdowns of the line above and for stand-ins: not added to the total. */
   counted: boolean;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function heapAfterGc(): number {
+interface Weight {
+  heap: number;
+  offHeap: number;
+}
+
+/** Live bytes after a full GC: the V8 heap, and the ArrayBuffer backing stores outside it. */
+function weighAfterGc(): Weight {
   if (gc === undefined) throw new Error("run with node --expose-gc");
   for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heap: heapUsed, offHeap: arrayBuffers };
 }
 
 /** A pod as the API server sends it in a list (server-set metadata included), parsed afresh. */
@@ -171,10 +182,19 @@ export async function measureBudget(targets: number, historyHours: number): Prom
   // Weigh each part by what a full GC frees when it goes: exact, unlike weighing what was added
   // (which also counts the code and type feedback V8 builds along the way).
   const lines: BudgetLine[] = [];
-  let last = heapAfterGc();
+  let last = weighAfterGc();
+  const line = (part: string, from: Weight, to: Weight, counted: boolean): BudgetLine => {
+    const offHeap = (from.offHeap - to.offHeap) / targets;
+    return {
+      part,
+      bytesPerTarget: (from.heap - to.heap) / targets + offHeap,
+      offHeapBytesPerTarget: offHeap,
+      counted,
+    };
+  };
   const freed = (part: string, counted = true): void => {
-    const now = heapAfterGc();
-    lines.push({ part, bytesPerTarget: (last - now) / targets, counted });
+    const now = weighAfterGc();
+    lines.push(line(part, last, now, counted));
     last = now;
   };
   await scheduler.stop(); // drops the jobs and the timer heap's entries
@@ -215,7 +235,7 @@ export async function measureBudget(targets: number, historyHours: number): Prom
         observe(state, { t, heapInuseBytes, goroutines: 33 }, detector);
       }
     }
-    last = heapAfterGc();
+    last = weighAfterGc();
     const before = last;
     // Same arrays under a new identity: the tier memo (a WeakMap keyed by the state) is released.
     states = states.map((x) => ({ ...x }));
@@ -224,11 +244,11 @@ export async function measureBudget(targets: number, historyHours: number): Prom
     freed("  of which spare array capacity (push growth)", false);
     states = [];
     freed("  of which the series itself (exact-size arrays) and last assessment", false);
-    lines.splice(lines.length - 3, 0, {
-      part: `detector series after ${historyHours} h + 1 h live`,
-      bytesPerTarget: (before - last) / targets,
-      counted: true,
-    });
+    lines.splice(
+      lines.length - 3,
+      0,
+      line(`detector series after ${historyHours} h + 1 h live`, before, last, true),
+    );
     if (states.length < 0) console.log(states);
   }
   return lines;
@@ -240,11 +260,16 @@ export function budgetTotal(lines: readonly BudgetLine[]): number {
 
 export function formatBudget(lines: readonly BudgetLine[], targets: number): string {
   const total = budgetTotal(lines);
+  const offHeap = lines.reduce((s, l) => s + (l.counted ? l.offHeapBytesPerTarget : 0), 0);
   const width = Math.max(...lines.map((l) => l.part.length), 5);
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(2).padStart(6);
+  const row = (part: string, bytes: number, off: number): string =>
+    `  ${part.padEnd(width)}  ${kib(bytes)} KiB  ${kib(off)} KiB`;
   return [
-    `Retained memory per target (V8 heap after a full GC, ${targets.toLocaleString("en-US")} targets built with the controller's code):`,
-    ...lines.map((l) => `  ${l.part.padEnd(width)}  ${(l.bytesPerTarget / 1024).toFixed(2).padStart(6)} KiB`),
-    `  ${"total".padEnd(width)}  ${(total / 1024).toFixed(2).padStart(6)} KiB`,
+    `Retained memory per target (V8 heap + ArrayBuffers after a full GC, ${targets.toLocaleString("en-US")} targets built with the controller's code):`,
+    `  ${"".padEnd(width)}  ${"total".padStart(10)}  ${"off-heap".padStart(10)}`,
+    ...lines.map((l) => row(l.part, l.bytesPerTarget, l.offHeapBytesPerTarget)),
+    row("total", total, offHeap),
   ].join("\n");
 }
 

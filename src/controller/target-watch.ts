@@ -14,11 +14,13 @@ import {
 } from "../detect/index.ts";
 import {
   inuseBytes,
+  packHeapSummary,
   summarizeGoroutines,
   summarizeHeap,
-  truncateHeapSummary,
+  unpackHeapSummary,
   type GoroutineSummary,
   type HeapSummary,
+  type PackedHeapSummary,
   type ProfileLimits,
   type ReceivedProfile,
 } from "../profile/index.ts";
@@ -71,6 +73,12 @@ export interface PersistedTarget {
 }
 
 interface Baseline {
+  summary: PackedHeapSummary;
+  at: number;
+}
+
+/** The diff baseline as a report reads it. */
+export interface DiffBaseline {
   summary: HeapSummary;
   at: number;
 }
@@ -122,8 +130,10 @@ export class TargetWatch {
     return this.assessment;
   }
 
-  get diffBaseline(): Baseline | undefined {
-    return this.baseline;
+  /** Unpacked on each call: reports are rare, the packed copy is what stays in memory. */
+  get diffBaseline(): DiffBaseline | undefined {
+    const b = this.baseline;
+    return b === undefined ? undefined : { summary: unpackHeapSummary(b.summary), at: b.at };
   }
 
   persisted(): PersistedTarget {
@@ -245,10 +255,17 @@ export class TargetWatch {
   /**
    * The baseline is the summary from the start of the analysis window: a candidate is taken every
    * half window and promoted when the baseline ages past the window, so its age stays within
-   * [window/2, window] and only two compact summaries are ever held.
+   * [window/2, window] and only two packed summaries are ever held, sharing one name table while
+   * the newer one's names are all in the older one's table.
    */
   private advanceBaseline(summary: HeapSummary, at: number, windowMs: number): void {
-    const compact = (): Baseline => ({ summary: truncateHeapSummary(summary, BASELINE_SITES, intern), at });
+    const compact = (): Baseline => ({
+      summary: packHeapSummary(summary, BASELINE_SITES, {
+        intern,
+        strings: (this.nextBaseline ?? this.baseline)?.summary.strings,
+      }),
+      at,
+    });
     if (this.baseline === undefined) {
       this.baseline = compact();
       return;

@@ -63,7 +63,9 @@ function finish(
       growingForMs: growingSince === null ? 0 : inputs.now - growingSince,
       timeToCeilingMs,
       level,
-      reasons: decision.reasons,
+      // A copy at its exact size: the last assessment is held between samples, and reasons built
+      // with push() or spread carry spare capacity.
+      reasons: decision.reasons.slice(),
     },
     memory: { verdict: decision.verdict, tier: decision.tier, growingSince },
   };

@@ -33,10 +33,13 @@ export function startSegment(state: SeriesState, t: number): void {
   state.low = null;
 }
 
+// concat(), not push(), for every array the state holds between samples: push() grows an array to
+// half again its length plus 16 slots, spare capacity held for as long as the series lives;
+// concat() allocates the exact size (the arrays are short: copying them costs little).
 function push(points: PointSeries, t: number, heap: number, goroutines: number | null): void {
-  points.t.push(t);
-  points.heap.push(heap);
-  points.goroutines.push(goroutines);
+  points.t = points.t.concat(t);
+  points.heap = points.heap.concat(heap);
+  points.goroutines = points.goroutines.concat(goroutines);
 }
 
 function dropOlderThan(points: PointSeries, cutoff: number): void {
@@ -108,20 +111,20 @@ function closeBlock(state: SeriesState, config: DetectorConfig): void {
   dropOlderThan(state.blocks, block.t - config.windowMs + blockMs(config) / 2);
 }
 
-function remedianAdd(levels: number[][], value: number): void {
+/** The remedian with `value` added: new rows, each at its exact size (see push()). */
+function remedianAdd(levels: readonly number[][], value: number): number[][] {
+  const next = levels.slice();
   let carry = value;
   for (let level = 0; ; level++) {
-    const row = levels[level] ?? [];
-    levels[level] = row;
-    row.push(carry);
-    if (row.length < REMEDIAN_BASE) return;
-    if (level === REMEDIAN_LEVELS - 1) {
-      // The top level folds onto itself: its median stands for all of it.
-      levels[level] = [median(row)];
-      return;
+    const row = (next[level] ?? []).concat(carry);
+    if (row.length >= REMEDIAN_BASE && level < REMEDIAN_LEVELS - 1) {
+      carry = median(row);
+      next[level] = [];
+      continue;
     }
-    carry = median(row);
-    levels[level] = [];
+    // The top level folds onto itself: its median stands for all of it.
+    next[level] = row.length < REMEDIAN_BASE ? row : [median(row)];
+    return next.slice(); // a level set past the end grew the array: copy it to its exact size
   }
 }
 
@@ -163,12 +166,12 @@ function addToBucket(
   const acc: BucketAccumulator = state.bucketAcc;
   acc.tSum += block.t;
   acc.n += 1;
-  acc.heapGroup.push(block.heap);
+  acc.heapGroup = acc.heapGroup.concat(block.heap);
   if (acc.heapGroup.length === LOW_GROUP) {
-    remedianAdd(acc.heap, groupLow(acc.heapGroup));
+    acc.heap = remedianAdd(acc.heap, groupLow(acc.heapGroup));
     acc.heapGroup = [];
   }
-  if (block.goroutines !== null) remedianAdd(acc.goroutines, block.goroutines);
+  if (block.goroutines !== null) acc.goroutines = remedianAdd(acc.goroutines, block.goroutines);
 }
 
 function closeBucket(state: SeriesState, config: DetectorConfig): void {
@@ -176,7 +179,7 @@ function closeBucket(state: SeriesState, config: DetectorConfig): void {
   state.bucketAcc = null;
   if (acc === null || acc.n === 0) return;
   if (acc.heapGroup.length > 0 && (acc.heap.length === 0 || acc.heapGroup.length >= LOW_GROUP / 2)) {
-    remedianAdd(acc.heap, groupLow(acc.heapGroup));
+    acc.heap = remedianAdd(acc.heap, groupLow(acc.heapGroup));
   }
   const heap = remedianValue(acc.heap);
   if (heap === null) return;

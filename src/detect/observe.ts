@@ -20,35 +20,57 @@ const OOM_LOOP_RUNS = 2;
 /** A run not proven by its trend counts as growth when its last sample is this many times its first. */
 const RUN_GROWTH = 1.2;
 
+type TierResult = CycleTierResult | SustainedTierResult;
+
+/** The memo's slots: the cycle and the sustained tier, each for the heap and for goroutines. */
+const SLOTS = 4;
+const KEY_LENGTH = 3;
+
+function slotOf(tier: "cycle" | "sustained", kind: MetricKind): number {
+  return (tier === "cycle" ? 0 : 2) + (kind === "heap" ? 0 : 1);
+}
+
+/**
+ * Per slot, the last result and the buckets it was computed from, as three numbers: the segment's
+ * start, the bucket count and the last bucket's time (buckets only change by a bucket closing, which
+ * moves the last time). Numbers in one double array, not a Map of string keys: it is held per series.
+ */
+interface TierMemo {
+  readonly keys: number[];
+  readonly results: (TierResult | undefined)[];
+}
+
 /**
  * The cycle tier changes only when a bucket closes; this memo (keyed by the state object, invisible
  * in results) spares refitting it on every block.
  */
-const cycleMemo = new WeakMap<
-  SeriesState,
-  Map<string, { key: string; result: CycleTierResult | SustainedTierResult }>
->();
+const cycleMemo = new WeakMap<SeriesState, TierMemo>();
 
-function memoKey(state: SeriesState): string {
-  const buckets = state.buckets;
-  return `${state.segmentStart ?? 0}:${buckets.t.length}:${buckets.t[buckets.t.length - 1] ?? 0}`;
-}
-
-function memoized<T extends CycleTierResult | SustainedTierResult>(
-  state: SeriesState,
-  name: string,
-  compute: () => T,
-): T {
+function memoized<T extends TierResult>(state: SeriesState, slot: number, compute: () => T): T {
   let memo = cycleMemo.get(state);
   if (memo === undefined) {
-    memo = new Map();
+    memo = {
+      keys: new Array<number>(SLOTS * KEY_LENGTH).fill(Number.NaN),
+      results: new Array<TierResult | undefined>(SLOTS).fill(undefined),
+    };
     cycleMemo.set(state, memo);
   }
-  const key = memoKey(state);
-  const hit = memo.get(name);
-  if (hit?.key === key) return hit.result as T;
-  const result = compute();
-  memo.set(name, { key, result });
+  const t = state.buckets.t;
+  const segment = state.segmentStart ?? 0;
+  const count = t.length;
+  const lastT = t[count - 1] ?? 0;
+  const at = slot * KEY_LENGTH;
+  const { keys, results } = memo;
+  const hit = results[slot];
+  if (hit !== undefined && keys[at] === segment && keys[at + 1] === count && keys[at + 2] === lastT)
+    return hit as T;
+  const computed = compute();
+  // Held until the next bucket closes: without the spare capacity push() left in its reasons.
+  const result: T = { ...computed, reasons: computed.reasons.slice() };
+  keys[at] = segment;
+  keys[at + 1] = count;
+  keys[at + 2] = lastT;
+  results[slot] = result;
   return result;
 }
 
@@ -58,7 +80,7 @@ function sustainedFor(
   seasonal: Seasonal | null,
   ctx: TierContext,
 ): SustainedTierResult {
-  return memoized(state, `sustained:${kind}`, () =>
+  return memoized(state, slotOf("sustained", kind), () =>
     evaluateSustainedTier(
       {
         buckets: deseasonalize(metricView(state.buckets, kind), seasonal),
@@ -146,7 +168,7 @@ function cycleFor(
   config: DetectorConfig,
   ctx: TierContext,
 ): CycleTierResult {
-  return memoized(state, `cycle:${kind}`, () =>
+  return memoized(state, slotOf("cycle", kind), () =>
     evaluateCycleTier(metricView(state.buckets, kind), bucketMs(config), ctx),
   );
 }

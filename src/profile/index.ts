@@ -28,6 +28,8 @@ export type { ProfileKind } from "./kind.ts";
 export { profileKind } from "./kind.ts";
 export type { ProfileLimits } from "./limits.ts";
 export { DEFAULT_LIMITS } from "./limits.ts";
+export type { PackedHeapSummary, PackOptions } from "./packed.ts";
+export { packHeapSummary, unpackHeapSummary } from "./packed.ts";
 export { parseGoroutineSummary, parseHeapSummary } from "./persist.ts";
 export type { Profile, SampleType, StackDepth } from "./profile.ts";
 export type { RenderTopOptions } from "./render.ts";

@@ -1,5 +1,6 @@
 // A smaller copy of a heap summary: the biggest `maxSites` sites, the rest folded into `other`, the
-// string table cut to what they use. The controller keeps this one per pod as its diff baseline.
+// string table cut to what they use. The controller keeps the same cut packed (packed.ts) per pod as
+// its diff baseline.
 import type { HeapSummary } from "./heap.ts";
 
 export function truncateHeapSummary(

@@ -1,0 +1,193 @@
+// The diff baseline as the controller keeps it, one per pod for as long as the pod is watched: the
+// biggest sites of a heap summary (as truncateHeapSummary cuts them) packed into one Float64Array, and
+// a table of their names that two packed summaries of one pod can share. A JS array spends 8 bytes on
+// every number and each typed array view ~200 bytes of objects, so one buffer holds it all:
+//
+//   header (HEADER doubles) | bytes[n] | objects[n]  — Float64
+//   line[n]                                         — Uint32 (Float64 when some line does not fit)
+//   function[n] | file[n]                           — Uint16 refs into `strings` (Uint32 for big tables)
+//
+// unpackHeapSummary gives back a HeapSummary that diffs exactly like the truncated summary.
+import { INUSE_SPACE_TYPES, type HeapSummary } from "./heap.ts";
+
+export interface PackedHeapSummary {
+  /** Names the sites refer to; may hold names of another summary's sites too (see PackOptions). */
+  readonly strings: readonly string[];
+  /** Header and columns; read it with unpackHeapSummary. */
+  readonly data: Float64Array;
+}
+
+export interface PackOptions {
+  /** Returns one shared copy of a name (the controller's intern pool). */
+  readonly intern?: (text: string) => string;
+  /** A table to reuse, when it already holds every name the kept sites need (the pod's other baseline). */
+  readonly strings?: readonly string[];
+}
+
+/** Positions in the header. */
+const Header = {
+  Sites: 0,
+  TimeNanos: 1,
+  Inuse: 2,
+  OtherSites: 3,
+  OtherBytes: 4,
+  OtherObjects: 5,
+  Flags: 6,
+} as const;
+const HEADER = 7;
+
+const Flag = {
+  Symbolized: 1,
+  Inexact: 2,
+  HasObjects: 4,
+  WideLines: 8,
+  WideRefs: 16,
+  /** The in-use sample type's position in INUSE_SPACE_TYPES, plus one, from this bit on (0: none). */
+  InuseTypeShift: 5,
+} as const;
+
+const UINT16_LIMIT = 0x10000;
+const UINT32_LIMIT = 0x1_0000_0000;
+
+function fitsUint32(x: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x < UINT32_LIMIT;
+}
+
+/** Where each column starts, in bytes, for `n` sites. */
+function layout(n: number, flags: number) {
+  const lines = 8 * (HEADER + 2 * n);
+  const lineBytes = flags & Flag.WideLines ? 8 : 4;
+  const refs = lines + lineBytes * n;
+  const refBytes = flags & Flag.WideRefs ? 4 : 2;
+  return { lines, refs, end: refs + 2 * refBytes * n };
+}
+
+/** Refs of the kept sites into `table`, or undefined when it lacks a name. */
+function refsInto(table: readonly string[], s: HeapSummary, n: number): number[] | undefined {
+  const names = s.strings;
+  const at = new Map<string, number>();
+  table.forEach((name, i) => {
+    if (!at.has(name)) at.set(name, i);
+  });
+  const refs = new Array<number>(2 * n);
+  for (let i = 0; i < n; i++) {
+    const fn = at.get(names[s.sites.function[i] ?? 0] ?? "");
+    const file = at.get(names[s.sites.file[i] ?? 0] ?? "");
+    if (fn === undefined || file === undefined) return undefined;
+    refs[i] = fn;
+    refs[n + i] = file;
+  }
+  return refs;
+}
+
+/** A table of just the kept sites' names, in the order truncateHeapSummary makes it. */
+function ownTable(s: HeapSummary, n: number, intern: (text: string) => string) {
+  const strings: string[] = [];
+  const remap = new Map<number, number>();
+  const ref = (i: number): number => {
+    let j = remap.get(i);
+    if (j === undefined) {
+      j = strings.push(intern(s.strings[i] ?? "")) - 1;
+      remap.set(i, j);
+    }
+    return j;
+  };
+  const refs = new Array<number>(2 * n);
+  for (let i = 0; i < n; i++) {
+    refs[i] = ref(s.sites.function[i] ?? 0);
+    refs[n + i] = ref(s.sites.file[i] ?? 0);
+  }
+  return { strings: strings.slice(), refs }; // slice(): exact size, no spare capacity from push()
+}
+
+/** The biggest `maxSites` sites of `s`, the rest folded into `other`, packed. */
+export function packHeapSummary(
+  s: HeapSummary,
+  maxSites: number,
+  options: PackOptions = {},
+): PackedHeapSummary {
+  const n = Math.min(maxSites, s.sites.bytes.length);
+  const shared = options.strings === undefined ? undefined : refsInto(options.strings, s, n);
+  const { strings, refs } =
+    options.strings !== undefined && shared !== undefined
+      ? { strings: options.strings, refs: shared }
+      : ownTable(s, n, options.intern ?? ((t) => t));
+  const inuseType = INUSE_SPACE_TYPES.findIndex((name) => s.totals[name] !== undefined) + 1;
+  const flags =
+    (s.symbolized ? Flag.Symbolized : 0) |
+    (s.inexact ? Flag.Inexact : 0) |
+    (s.hasObjects ? Flag.HasObjects : 0) |
+    (s.sites.line.slice(0, n).every(fitsUint32) ? 0 : Flag.WideLines) |
+    (strings.length <= UINT16_LIMIT ? 0 : Flag.WideRefs) |
+    (inuseType << Flag.InuseTypeShift);
+  const at = layout(n, flags);
+  const data = new Float64Array(Math.ceil(at.end / 8));
+  let otherBytes = s.other.bytes;
+  let otherObjects = s.other.objects;
+  for (let i = n; i < s.sites.bytes.length; i++) {
+    otherBytes += s.sites.bytes[i] ?? 0;
+    otherObjects += s.sites.objects[i] ?? 0;
+  }
+  data.set([
+    n,
+    s.timeNanos,
+    inuseType === 0 ? 0 : (s.totals[INUSE_SPACE_TYPES[inuseType - 1] ?? ""] ?? 0),
+    s.other.sites + (s.sites.bytes.length - n),
+    otherBytes,
+    otherObjects,
+    flags,
+  ]);
+  const { lines, refColumn } = views(data, n, flags, at);
+  for (let i = 0; i < n; i++) {
+    data[HEADER + i] = s.sites.bytes[i] ?? 0;
+    data[HEADER + n + i] = s.sites.objects[i] ?? 0;
+    lines[i] = s.sites.line[i] ?? 0;
+  }
+  refColumn.set(refs);
+  return { strings, data };
+}
+
+function views(data: Float64Array, n: number, flags: number, at: ReturnType<typeof layout>) {
+  const { buffer, byteOffset } = data;
+  return {
+    lines:
+      flags & Flag.WideLines
+        ? new Float64Array(buffer, byteOffset + at.lines, n)
+        : new Uint32Array(buffer, byteOffset + at.lines, n),
+    refColumn:
+      flags & Flag.WideRefs
+        ? new Uint32Array(buffer, byteOffset + at.refs, 2 * n)
+        : new Uint16Array(buffer, byteOffset + at.refs, 2 * n),
+  };
+}
+
+/** The packed summary as a HeapSummary (totals: only the in-use space total, all a diff reads). */
+export function unpackHeapSummary(p: PackedHeapSummary): HeapSummary {
+  const { data } = p;
+  const n = data[Header.Sites] ?? 0;
+  const flags = data[Header.Flags] ?? 0;
+  const { lines, refColumn } = views(data, n, flags, layout(n, flags));
+  const inuseType = INUSE_SPACE_TYPES[(flags >> Flag.InuseTypeShift) - 1];
+  return {
+    kind: "heap",
+    version: 1,
+    timeNanos: data[Header.TimeNanos] ?? 0,
+    symbolized: (flags & Flag.Symbolized) !== 0,
+    inexact: (flags & Flag.Inexact) !== 0,
+    totals: inuseType === undefined ? {} : { [inuseType]: data[Header.Inuse] ?? 0 },
+    hasObjects: (flags & Flag.HasObjects) !== 0,
+    strings: p.strings,
+    sites: {
+      function: Array.from(refColumn.subarray(0, n)),
+      file: Array.from(refColumn.subarray(n, 2 * n)),
+      line: Array.from(lines),
+      bytes: Array.from(data.subarray(HEADER, HEADER + n)),
+      objects: Array.from(data.subarray(HEADER + n, HEADER + 2 * n)),
+    },
+    other: {
+      sites: data[Header.OtherSites] ?? 0,
+      bytes: data[Header.OtherBytes] ?? 0,
+      objects: data[Header.OtherObjects] ?? 0,
+    },
+  };
+}
