@@ -7,6 +7,11 @@ export interface HeapUsage {
   totalSize: number;
 }
 
+export interface LiveMemory extends HeapUsage {
+  /** process.memoryUsage().arrayBuffers: backing stores outside the V8 heap. */
+  arrayBuffers: number;
+}
+
 export interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
@@ -83,10 +88,20 @@ export class Inspector {
     return (await result) as T;
   }
 
-  /** Full GC, then the V8 heap's used and total size: the live set. */
-  async liveHeap(): Promise<HeapUsage> {
+  /**
+   * Full GC, then the live set: the V8 heap's used and total size, and the ArrayBuffers still held
+   * (typed arrays' backing stores live outside the V8 heap, e.g. the packed diff baselines).
+   */
+  async liveHeap(): Promise<LiveMemory> {
     await this.call("HeapProfiler.collectGarbage");
-    return this.call<HeapUsage>("Runtime.getHeapUsage");
+    const heap = await this.call<HeapUsage>("Runtime.getHeapUsage");
+    const evaluated = await this.call<{ result: { value?: unknown } }>("Runtime.evaluate", {
+      expression: "process.memoryUsage().arrayBuffers",
+      returnByValue: true,
+    });
+    const arrayBuffers = evaluated.result.value;
+    if (typeof arrayBuffers !== "number") throw new Error("the operator did not report its ArrayBuffers");
+    return { ...heap, arrayBuffers };
   }
 
   async startCpuProfile(intervalUs = 1000): Promise<void> {

@@ -181,7 +181,7 @@ async function measureScale(
       printHotspots("inclusive time of src/ functions:", ms, hot.inclusive),
     );
   }
-  // A full GC, then the live heap: what the targets really hold, free of GC timing.
+  // A full GC, then the live heap and ArrayBuffers: what the targets really hold, free of GC timing.
   const live = await (await op.inspector()).liveHeap();
   const rssAfterGc = op.memory().rss;
   if (flags["heap-profile"]) {
@@ -212,6 +212,7 @@ async function measureScale(
       rssPeakWindow: peakRss,
       rssAfterGc,
       liveHeap: live.usedSize,
+      liveArrayBuffers: live.arrayBuffers,
     },
     notes,
   };
