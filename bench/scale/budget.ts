@@ -31,6 +31,9 @@ import { LEAKWATCH, NAMESPACE, podBody, podName, runningStatus } from "./cluster
 import { fleetProfiles } from "./fleet.ts";
 import { matureSeries } from "./history.ts";
 
+/** The budget line of both diff baselines of a target. */
+export const BASELINES_PART = "2 diff baselines (48 sites each)";
+
 export interface BudgetLine {
   part: string;
   /** V8 heap plus ArrayBuffer backing stores. */
@@ -206,7 +209,7 @@ export async function measureBudget(targets: number, historyHours: number): Prom
     internals.baseline = undefined;
     internals.nextBaseline = undefined;
   }
-  freed("2 diff baselines (48 sites each)");
+  freed(BASELINES_PART);
   const empty = createSeriesState();
   for (const w of watches) {
     const internals = w as unknown as WatchInternals;
@@ -252,6 +255,11 @@ export async function measureBudget(targets: number, historyHours: number): Prom
     if (states.length < 0) console.log(states);
   }
   return lines;
+}
+
+/** The bytes per target of one part, by name (0 when absent). */
+export function budgetPart(lines: readonly BudgetLine[], part: string): number {
+  return lines.find((l) => l.part === part)?.bytesPerTarget ?? 0;
 }
 
 export function budgetTotal(lines: readonly BudgetLine[]): number {

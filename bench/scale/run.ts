@@ -40,7 +40,7 @@ import {
   type PodRecord,
 } from "./cluster.ts";
 import { buildFleet, fleetProfiles, startFleet, type Fleet } from "./fleet.ts";
-import { budgetTotal, formatBudget, type BudgetLine } from "./budget.ts";
+import { BASELINES_PART, budgetPart, budgetTotal, formatBudget, type BudgetLine } from "./budget.ts";
 import { seedHistory } from "./history.ts";
 import { cpuHotspots, heapHotspots, type Hotspot } from "./hotspots.ts";
 import { figures, parseApiServerMetrics, parseOperatorMetrics, type Reading } from "./measure.ts";
@@ -291,6 +291,7 @@ async function main(): Promise<void> {
         profiling: flags["cpu-profile"] || flags["heap-profile"],
         historyHours,
         budgetBytesPerTarget: budgetTotal(budget),
+        secondBaselineBytesPerTarget: budgetPart(budget, BASELINES_PART) / 2,
         operator: `${operatorMain === undefined ? "node src/main.ts" : "node dist/main.js (compiled)"}${nodeArgs.length > 0 ? ` with ${nodeArgs.join(" ")}` : ""}`,
       }),
     );
