@@ -1,8 +1,5 @@
 // `npm run bench:detect-noise [-- --runs N]`: a flat Go service as its heap profile reports it,
-// fed to the detector. Go samples allocations about once per 512 KiB (runtime.MemProfileRate), and
-// `inuse_space` scales each sampled allocation up, so a small heap is read with a large error that
-// moves as objects are replaced. The service: a 4 MiB cache of 64 entries of 64 KiB, four entries
-// replaced per scrape (the fault suite's "steady" neighbour), plus twenty small runtime objects.
+// fed to the detector (corpus/sampled-heap.ts: the fault suite's "steady" neighbour, a 4 MiB cache).
 // Prints how many runs are ever called Leaking (and Suspected) at demo speed (1 s scrapes, 1 min
 // window) and at the defaults (60 s scrapes, 2 h window, a day per run). Not part of the labelled
 // corpus: a finding to fix, written down in docs/detection.md ("Sampling noise").
@@ -13,28 +10,7 @@ import {
   resolveDetectorConfig,
   type DetectorConfig,
 } from "../../src/detect/index.ts";
-
-const MEM_PROFILE_RATE = 512 * 1024;
-const ENTRY = 64 * 1024;
-const ENTRIES = 64;
-const REPLACED_PER_SCRAPE = 4;
-const RUNTIME_OBJECTS = 20;
-const RUNTIME_OBJECT = 16 * 1024;
-
-/** A seeded linear congruential generator: the same runs every time. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff;
-    return s / 0x7fffffff;
-  };
-}
-
-/** What the profile reports for one allocation: size / p when sampled (probability p), else 0. */
-function reported(size: number, rnd: () => number): number {
-  const p = 1 - Math.exp(-size / MEM_PROFILE_RATE);
-  return rnd() < p ? size / p : 0;
-}
+import { sampledFlatHeap } from "./corpus/sampled-heap.ts";
 
 interface Outcome {
   leaking: number;
@@ -45,22 +21,14 @@ interface Outcome {
 function simulate(config: DetectorConfig, scrapes: number, runs: number): Outcome {
   const outcome: Outcome = { leaking: 0, suspected: 0, firstReason: new Map() };
   for (let run = 0; run < runs; run++) {
-    const rnd = random(run + 1);
-    const cache = Array.from({ length: ENTRIES }, () => reported(ENTRY, rnd));
-    const runtime = Array.from({ length: RUNTIME_OBJECTS }, () => reported(RUNTIME_OBJECT, rnd));
+    const heaps = sampledFlatHeap(run + 1, scrapes);
     const state = createSeriesState();
-    let next = 0;
     let leaking = false;
     let suspected = false;
     for (let i = 0; i < scrapes; i++) {
-      for (let k = 0; k < REPLACED_PER_SCRAPE; k++) cache[next++ % ENTRIES] = reported(ENTRY, rnd);
-      const heap = [...cache, ...runtime].reduce((a, b) => a + b, 0);
+      const heap = heaps[i] ?? 1;
       const t = 1_000_000 + i * config.sampleIntervalMs;
-      const { verdict, tier, reasons } = observe(
-        state,
-        { t, heapInuseBytes: Math.max(1, heap) },
-        config,
-      ).heap;
+      const { verdict, tier, reasons } = observe(state, { t, heapInuseBytes: heap }, config).heap;
       if (verdict === "Suspected") suspected = true;
       if (verdict === "Leaking" && !leaking) {
         leaking = true;

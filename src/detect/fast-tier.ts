@@ -32,6 +32,7 @@ import {
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
+import { lowQuartile } from "./stats/order.ts";
 import { stepExplains } from "./step.ts";
 import { fitTrend, quickGrowthP, type TrendFit } from "./stats/trend-fit.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
@@ -275,7 +276,12 @@ export function evaluateFastTier(
   const history = historyBefore(view, buckets, blocksPerBucket, timing.bucketMs, growthStart, historySince);
   // A breakout must be smooth growth: a rise made of a few big jumps is a stack of traffic bursts.
   const smooth = !growsInJumps(view.y, from, n, rise, BREAKOUT_JUMP_NOISE_FACTOR);
-  const breakout = young || inJumps || !smooth ? null : breakoutReason(fit, history, rampMs, reference, ctx);
+  // The heap's history is a lower envelope (each bucket's low quartile of blocks): the current level
+  // it is compared with must be one too, or a noise peak stands out against past troughs.
+  const current =
+    ctx.kind === "heap" ? lowQuartile(view.y.slice(Math.max(from, n - blocksPerBucket), n)) : fit.level;
+  const breakout =
+    young || inJumps || !smooth ? null : breakoutReason(fit, current, history, rampMs, reference, ctx);
   if (breakout !== null) return judged(true, breakout);
 
   // A healthy ramp (a batch buffer, a sawtooth tooth) can climb for maxHealthyRamp and fall back;
@@ -334,6 +340,7 @@ export function evaluateFastTier(
  */
 function breakoutReason(
   fit: TrendFit,
+  current: number,
   history: History | null,
   rampMs: number,
   reference: number,
@@ -351,7 +358,7 @@ function breakoutReason(
   );
   const amplitude = Math.min(MAX_CYCLE_AMPLITUDE * reference, bound ?? Infinity);
   const cycleClimb = amplitude * ((2 * Math.PI) / ctx.config.cycleMs) * (fit.spanMs + ctx.blockMs);
-  const above = fit.level - history.max;
+  const above = current - history.max;
   if (above < excursion + cycleClimb) return null;
   const what = ctx.kind === "heap" ? formatBytes(above) : `${Math.round(above)} goroutines`;
   return `${what} above the highest level of the last ${formatDuration(history.spanMs)}, more than its largest swing`;

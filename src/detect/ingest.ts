@@ -1,7 +1,7 @@
 // Folding samples into the state: segments (split at restarts and at drops of more than half),
 // block medians for the window, bucket medians for the load-cycle history.
 import type { DetectorConfig } from "./config.ts";
-import { median } from "./stats/order.ts";
+import { lowQuartile, median } from "./stats/order.ts";
 import { emptyPoints, type BucketAccumulator, type PointSeries, type SeriesState } from "./series-state.ts";
 import { timingOf } from "./timing.ts";
 
@@ -148,12 +148,6 @@ function remedianValue(levels: readonly (readonly number[])[]): number | null {
   return items[items.length - 1]?.v ?? null;
 }
 
-/** The low quartile of a group (the second lowest of five, the lowest of up to four). */
-function groupLow(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length / 4) - 1)] ?? 0;
-}
-
 function addToBucket(
   state: SeriesState,
   block: { t: number; heap: number; goroutines: number | null },
@@ -168,7 +162,7 @@ function addToBucket(
   acc.n += 1;
   acc.heapGroup = acc.heapGroup.concat(block.heap);
   if (acc.heapGroup.length === LOW_GROUP) {
-    acc.heap = remedianAdd(acc.heap, groupLow(acc.heapGroup));
+    acc.heap = remedianAdd(acc.heap, lowQuartile(acc.heapGroup));
     acc.heapGroup = [];
   }
   if (block.goroutines !== null) acc.goroutines = remedianAdd(acc.goroutines, block.goroutines);
@@ -179,7 +173,7 @@ function closeBucket(state: SeriesState, config: DetectorConfig): void {
   state.bucketAcc = null;
   if (acc === null || acc.n === 0) return;
   if (acc.heapGroup.length > 0 && (acc.heap.length === 0 || acc.heapGroup.length >= LOW_GROUP / 2)) {
-    acc.heap = remedianAdd(acc.heap, groupLow(acc.heapGroup));
+    acc.heap = remedianAdd(acc.heap, lowQuartile(acc.heapGroup));
   }
   const heap = remedianValue(acc.heap);
   if (heap === null) return;

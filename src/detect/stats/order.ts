@@ -87,3 +87,9 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
   }
   return ranks;
 }
+
+/** The low quartile of a group (the second lowest of five, the lowest of up to four). */
+export function lowQuartile(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length / 4) - 1)] ?? 0;
+}
