@@ -9,6 +9,7 @@
 //
 // unpackHeapSummary gives back a HeapSummary that diffs exactly like the truncated summary.
 import { INUSE_SPACE_TYPES, type HeapSummary } from "./heap.ts";
+import { truncateHeapSummary } from "./truncate.ts";
 
 export interface PackedHeapSummary {
   /** Names the sites refer to; may hold names of another summary's sites too (see PackOptions). */
@@ -80,69 +81,40 @@ function refsInto(table: readonly string[], s: HeapSummary, n: number): number[]
   return refs;
 }
 
-/** A table of just the kept sites' names, in the order truncateHeapSummary makes it. */
-function ownTable(s: HeapSummary, n: number, intern: (text: string) => string) {
-  const strings: string[] = [];
-  const remap = new Map<number, number>();
-  const ref = (i: number): number => {
-    let j = remap.get(i);
-    if (j === undefined) {
-      j = strings.push(intern(s.strings[i] ?? "")) - 1;
-      remap.set(i, j);
-    }
-    return j;
-  };
-  const refs = new Array<number>(2 * n);
-  for (let i = 0; i < n; i++) {
-    refs[i] = ref(s.sites.function[i] ?? 0);
-    refs[n + i] = ref(s.sites.file[i] ?? 0);
-  }
-  return { strings: strings.slice(), refs }; // slice(): exact size, no spare capacity from push()
-}
-
-/** The biggest `maxSites` sites of `s`, the rest folded into `other`, packed. */
+/** The biggest `maxSites` sites of `s`, the rest folded into `other` (truncateHeapSummary), packed. */
 export function packHeapSummary(
   s: HeapSummary,
   maxSites: number,
   options: PackOptions = {},
 ): PackedHeapSummary {
-  const n = Math.min(maxSites, s.sites.bytes.length);
-  const shared = options.strings === undefined ? undefined : refsInto(options.strings, s, n);
-  const { strings, refs } =
-    options.strings !== undefined && shared !== undefined
-      ? { strings: options.strings, refs: shared }
-      : ownTable(s, n, options.intern ?? ((t) => t));
-  const inuseType = INUSE_SPACE_TYPES.findIndex((name) => s.totals[name] !== undefined) + 1;
+  const t = truncateHeapSummary(s, maxSites, options.intern);
+  const n = t.sites.bytes.length;
+  const shared = options.strings === undefined ? undefined : refsInto(options.strings, t, n);
+  const strings = shared === undefined ? t.strings : (options.strings ?? t.strings);
+  const refs = shared ?? [...t.sites.function, ...t.sites.file];
+  const inuseType = INUSE_SPACE_TYPES.findIndex((name) => t.totals[name] !== undefined) + 1;
   const flags =
-    (s.symbolized ? Flag.Symbolized : 0) |
-    (s.inexact ? Flag.Inexact : 0) |
-    (s.hasObjects ? Flag.HasObjects : 0) |
-    (s.sites.line.slice(0, n).every(fitsUint32) ? 0 : Flag.WideLines) |
+    (t.symbolized ? Flag.Symbolized : 0) |
+    (t.inexact ? Flag.Inexact : 0) |
+    (t.hasObjects ? Flag.HasObjects : 0) |
+    (t.sites.line.every(fitsUint32) ? 0 : Flag.WideLines) |
     (strings.length <= UINT16_LIMIT ? 0 : Flag.WideRefs) |
     (inuseType << Flag.InuseTypeShift);
   const at = layout(n, flags);
   const data = new Float64Array(Math.ceil(at.end / 8));
-  let otherBytes = s.other.bytes;
-  let otherObjects = s.other.objects;
-  for (let i = n; i < s.sites.bytes.length; i++) {
-    otherBytes += s.sites.bytes[i] ?? 0;
-    otherObjects += s.sites.objects[i] ?? 0;
-  }
   data.set([
     n,
-    s.timeNanos,
-    inuseType === 0 ? 0 : (s.totals[INUSE_SPACE_TYPES[inuseType - 1] ?? ""] ?? 0),
-    s.other.sites + (s.sites.bytes.length - n),
-    otherBytes,
-    otherObjects,
+    t.timeNanos,
+    inuseType === 0 ? 0 : (t.totals[INUSE_SPACE_TYPES[inuseType - 1] ?? ""] ?? 0),
+    t.other.sites,
+    t.other.bytes,
+    t.other.objects,
     flags,
   ]);
   const { lines, refColumn } = views(data, n, flags, at);
-  for (let i = 0; i < n; i++) {
-    data[HEADER + i] = s.sites.bytes[i] ?? 0;
-    data[HEADER + n + i] = s.sites.objects[i] ?? 0;
-    lines[i] = s.sites.line[i] ?? 0;
-  }
+  data.set(t.sites.bytes, HEADER);
+  data.set(t.sites.objects, HEADER + n);
+  lines.set(t.sites.line);
   refColumn.set(refs);
   return { strings, data };
 }
