@@ -6,6 +6,7 @@ import { goroutineGroups } from "./goroutines.ts";
 import type { HeapSummary } from "./heap.ts";
 import { compareStrings, inuseBytes } from "./heap.ts";
 import { formatRelative, formatSignedBytes, formatSignedCount } from "./format.ts";
+import { KeyIndex } from "./key-index.ts";
 import type { Granularity } from "./top.ts";
 
 export const DEFAULT_DIFF_ROWS = 10;
@@ -59,69 +60,38 @@ function delta(base: number, next: number): Delta {
 
 /**
  * A summary's sites by key — (function, file, line), or the function alone when rolled up — with
- * the first site of each key and the sums of all its sites. Open addressing over typed arrays:
- * a Map keyed by a number that packs the three parts boxes each key (measured: a third of a diff).
+ * the first site of each key and the sums of all its sites.
  */
 class SiteIndex {
-  size = 0;
-  private readonly slots: Int32Array;
-  private readonly fn: Int32Array;
-  private readonly file: Int32Array;
-  private readonly line: Float64Array;
+  private readonly keys: KeyIndex;
   readonly site: Int32Array;
   readonly bytes: Float64Array;
   readonly objects: Float64Array;
 
   constructor(capacity: number) {
-    let slots = 16;
-    while (slots < capacity * 2) slots *= 2;
-    this.slots = new Int32Array(slots);
-    this.fn = new Int32Array(capacity);
-    this.file = new Int32Array(capacity);
-    this.line = new Float64Array(capacity);
+    this.keys = new KeyIndex(capacity);
     this.site = new Int32Array(capacity);
     this.bytes = new Float64Array(capacity);
     this.objects = new Float64Array(capacity);
   }
 
+  get size(): number {
+    return this.keys.size;
+  }
+
   /** The entry of a key, or -1. */
   find(fn: number, file: number, line: number): number {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    for (let h = hashKey(fn, file, line) & mask; ; h = (h + 1) & mask) {
-      const entry = (slots[h] ?? 0) - 1;
-      if (entry < 0) return -1;
-      if (this.fn[entry] === fn && this.file[entry] === file && this.line[entry] === line) return entry;
-    }
+    return this.keys.find(fn, file, line);
   }
 
   /** Adds a site's values to its key's entry (made for this site when the key is new). */
   add(fn: number, file: number, line: number, site: number, bytes: number, objects: number): void {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    let h = hashKey(fn, file, line) & mask;
-    for (; ; h = (h + 1) & mask) {
-      const entry = (slots[h] ?? 0) - 1;
-      if (entry < 0) break;
-      if (this.fn[entry] === fn && this.file[entry] === file && this.line[entry] === line) {
-        this.bytes[entry] = (this.bytes[entry] ?? 0) + bytes;
-        this.objects[entry] = (this.objects[entry] ?? 0) + objects;
-        return;
-      }
-    }
-    const entry = this.size++;
-    slots[h] = entry + 1;
-    this.fn[entry] = fn;
-    this.file[entry] = file;
-    this.line[entry] = line;
-    this.site[entry] = site;
-    this.bytes[entry] = bytes;
-    this.objects[entry] = objects;
+    const known = this.keys.size;
+    const entry = this.keys.add(fn, file, line);
+    if (entry === known) this.site[entry] = site;
+    this.bytes[entry] = (this.bytes[entry] ?? 0) + bytes;
+    this.objects[entry] = (this.objects[entry] ?? 0) + objects;
   }
-}
-
-function hashKey(fn: number, file: number, line: number): number {
-  return Math.imul(fn, 0x9e3779b1) ^ Math.imul(file, 0x85ebca6b) ^ Math.imul(line | 0, 0xc2b2ae35);
 }
 
 class Interner {

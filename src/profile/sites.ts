@@ -3,6 +3,7 @@
 import { formatAddress } from "./frames.ts";
 import type { Profile } from "./profile.ts";
 import { NONE } from "./profile.ts";
+import { KeyIndex } from "./key-index.ts";
 import { Arena } from "./proto.ts";
 
 /** The kept sites as columns, largest first. */
@@ -18,11 +19,9 @@ export class SiteTable {
   symbolized = true;
   size = 0;
   private readonly p: Profile;
-  /**
-   * Site of (canonical function, line): an open-addressing hash table in typed arrays (a Map
-   * per function cost more than the rest of the summary on small profiles). Slots hold site + 1.
-   */
-  private readonly slots: Int32Array;
+  /** Named sites by (canonical function, line); siteOf maps its entries to sites. */
+  private readonly named: KeyIndex;
+  private readonly siteOf: Int32Array;
   /** Sites without a function: bare addresses, "no stack". */
   private readonly unnamed = new Map<string, number>();
   /** Canonical function position per function position (-1: not computed yet). */
@@ -40,12 +39,11 @@ export class SiteTable {
   /** capacity: how many locations will be added. */
   constructor(p: Profile, capacity: number) {
     this.p = p;
-    let slots = 16;
-    while (slots < capacity * 2) slots *= 2;
-    const arena = new Arena(capacity * 3, p.functions.count + p.strings.count + slots + capacity * 2);
+    this.named = new KeyIndex(capacity);
+    const arena = new Arena(capacity * 3, p.functions.count + p.strings.count + capacity * 3);
     this.canonical = arena.i32(p.functions.count).fill(-1);
     this.byName = arena.i32(p.strings.count).fill(-1);
-    this.slots = arena.i32(slots);
+    this.siteOf = arena.i32(capacity);
     this.fn = arena.u32(capacity);
     this.loc = arena.i32(capacity);
     this.line = arena.f64(capacity);
@@ -77,18 +75,11 @@ export class SiteTable {
 
   /** The site of (canonical function, line), made (for loc) if new. */
   private namedSite(fn: number, line: number, loc: number): number {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    let h = (Math.imul(fn, 0x9e3779b1) ^ Math.imul(line | 0, 0x85ebca6b)) & mask;
-    for (;;) {
-      const slot = slots[h] ?? 0;
-      if (slot === 0) break;
-      const at = slot - 1;
-      if (this.fn[at] === fn && this.line[at] === line) return at;
-      h = (h + 1) & mask;
-    }
+    const known = this.named.size;
+    const entry = this.named.add(fn, 0, line);
+    if (entry < known) return this.siteOf[entry] ?? 0;
     const at = this.newSite(fn, line, loc);
-    slots[h] = at + 1;
+    this.siteOf[entry] = at;
     return at;
   }
 
