@@ -45,6 +45,8 @@ function simulate(config: DetectorConfig, scrapes: number, runs: number): Outcom
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "200" } } });
 const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a positive integer, not ${values.runs}`);
 const speeds = [
   {
     name: "demo speed: 1 s scrapes, 1 min window, 3 s warm-up, 200 scrapes per run",
