@@ -7,6 +7,7 @@ import type { HeapSummary } from "./heap.ts";
 import { compareStrings, inuseBytes } from "./heap.ts";
 import { formatRelative, formatSignedBytes, formatSignedCount } from "./format.ts";
 import { KeyIndex } from "./key-index.ts";
+import { Arena } from "./proto.ts";
 import type { Granularity } from "./top.ts";
 
 export const DEFAULT_DIFF_ROWS = 10;
@@ -70,9 +71,10 @@ class SiteIndex {
 
   constructor(capacity: number) {
     this.keys = new KeyIndex(capacity);
-    this.site = new Int32Array(capacity);
-    this.bytes = new Float64Array(capacity);
-    this.objects = new Float64Array(capacity);
+    const arena = new Arena(capacity * 2, capacity);
+    this.bytes = arena.f64(capacity);
+    this.objects = arena.f64(capacity);
+    this.site = arena.i32(capacity);
   }
 
   get size(): number {

@@ -1,6 +1,7 @@
 // Entries numbered 0, 1, … by a key of three numbers (two integers and a line number), in an
 // open-addressing hash table over typed arrays. A Map keyed by a number that packs the parts boxes
 // each key, and a Map per function cost more than the rest of a summary on small profiles.
+import { Arena } from "./proto.ts";
 
 export class KeyIndex {
   size = 0;
@@ -14,11 +15,11 @@ export class KeyIndex {
   constructor(capacity: number) {
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    const buffer = new ArrayBuffer(slots * 4 + capacity * 16); // one allocation for the four arrays
-    this.c = new Float64Array(buffer, 0, capacity);
-    this.slots = new Int32Array(buffer, capacity * 8, slots);
-    this.a = new Int32Array(buffer, capacity * 8 + slots * 4, capacity);
-    this.b = new Int32Array(buffer, capacity * 12 + slots * 4, capacity);
+    const arena = new Arena(capacity, slots + capacity * 2);
+    this.c = arena.f64(capacity);
+    this.slots = arena.i32(slots);
+    this.a = arena.i32(capacity);
+    this.b = arena.i32(capacity);
   }
 
   /** The entry of a key, or -1. */
