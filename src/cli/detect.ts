@@ -18,14 +18,17 @@ import {
 import { parseDuration } from "../api/duration.ts";
 import { UsageError, type Command } from "./command.ts";
 
-const HELP = `usage: leakwatch detect SERIES.csv [--limit BYTES] [--interval D] [--window D] [--warmup D] [--json]
+const HELP = `usage: leakwatch detect SERIES.csv [--limit BYTES] [--sampling BYTES] [--interval D] [--window D] [--warmup D] [--json]
 
 Replays a recorded series (CSV header time,heap_inuse_bytes,goroutines,restart; unix seconds;
 goroutines, restart and oom_killed optional) and prints each change of verdict, then the final heap
 and goroutine verdicts as the last two lines.
 
   --limit BYTES   the heap ceiling: in-use heap at which the container hits its memory limit
-                  (used for the projected time to the limit)
+                  (the projected time to the limit; growth on course to reach it within two
+                  windows is called even at a pace a daily load cycle could climb at)
+  --sampling BYTES the heap profile's sampling period when the heap figures are its inuse_space
+                  (Go: 512Ki): growth must stand out from the sampling error
   --interval D    the scrape interval (default: the median gap between rows)
   --window D      the detection window, at least ten intervals (default 2h)
   --warmup D      ignore this long after each container start (default 10m)
@@ -52,10 +55,10 @@ function medianGap(times: readonly number[]): number | undefined {
   return gaps[Math.floor(gaps.length / 2)];
 }
 
-function parseLimit(text: string | undefined): number | undefined {
+function parseSize(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?i?B?$/.exec(text.trim());
-  if (match === null) throw new UsageError(`--limit "${text}" is not a size (e.g. 536870912, 512Mi, 2GiB)`);
+  if (match === null) throw new UsageError(`${flag} "${text}" is not a size (e.g. 536870912, 512Mi, 2GiB)`);
   const units: Record<string, number> = {
     K: 1e3,
     M: 1e6,
@@ -67,7 +70,7 @@ function parseLimit(text: string | undefined): number | undefined {
     Ti: 1024 ** 4,
   };
   const value = Number(match[1]) * (match[2] === undefined ? 1 : (units[match[2]] ?? 1));
-  if (!(value > 0)) throw new UsageError("--limit must be positive");
+  if (!(value > 0)) throw new UsageError(`${flag} must be positive`);
   return value;
 }
 
@@ -97,6 +100,7 @@ export const detect: Command = async (argv, io) => {
       allowPositionals: true,
       options: {
         limit: { type: "string" },
+        sampling: { type: "string" },
         interval: { type: "string" },
         window: { type: "string" },
         warmup: { type: "string" },
@@ -113,7 +117,8 @@ export const detect: Command = async (argv, io) => {
   }
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) throw new UsageError(`expected one SERIES.csv\n\n${HELP}`);
-  const limit = parseLimit(parsed.values.limit);
+  const limit = parseSize(parsed.values.limit, "--limit");
+  const sampling = parseSize(parsed.values.sampling, "--sampling");
   const intervalMs = parseFlagDuration(parsed.values.interval, "--interval");
   const windowMs = parseFlagDuration(parsed.values.window, "--window");
   const warmupMs = parseFlagDuration(parsed.values.warmup, "--warmup");
@@ -134,6 +139,7 @@ export const detect: Command = async (argv, io) => {
     const sampleIntervalMs = intervalMs ?? medianGap(samples.map((s) => s.t));
     const config = resolveDetectorConfig({
       ...(limit === undefined ? {} : { heapCeilingBytes: limit }),
+      ...(sampling === undefined ? {} : { heapSamplingBytes: sampling }),
       ...(sampleIntervalMs === undefined ? {} : { sampleIntervalMs }),
       ...(windowMs === undefined ? {} : { windowMs }),
       ...(warmupMs === undefined ? {} : { warmupMs }),

@@ -13,6 +13,7 @@ import {
   type SeriesState,
 } from "../detect/index.ts";
 import {
+  heapSamplingBytes,
   inuseBytes,
   packHeapSummary,
   summarizeGoroutines,
@@ -195,6 +196,10 @@ export class TargetWatch {
     this.seenRestartCount = t.restartCount;
     this.seenStartedAt = t.startedAt;
     const bytes = inuseBytes(heapSummary);
+    // The heap figure of a sampled profile is an estimate: the detector weighs its error.
+    const sampling = heapSamplingBytes(heap.profile);
+    const detector =
+      sampling === undefined ? context.detector : { ...context.detector, heapSamplingBytes: sampling };
     const assessment = observe(
       this.series,
       {
@@ -203,7 +208,7 @@ export class TargetWatch {
         ...(goroutines === undefined ? {} : { goroutines: goroutines.summary.total }),
         ...(restarted ? { restart: true, oomKilled: t.lastTerminationReason === "OOMKilled" } : {}),
       },
-      context.detector,
+      detector,
     );
     if (isLeaking(this.assessment) !== isLeaking(assessment)) this.leakingMoved = true;
     this.assessment = assessment;

@@ -26,10 +26,18 @@ export interface DetectorConfig {
   readonly minGoroutineGrowthPerHour: number;
   /**
    * The in-use heap at which the container would hit its memory limit. The controller derives it from
-   * the container limit and an overhead factor; `leakwatch detect --limit` passes it as is. Only used
-   * for the projected time to the ceiling, never for the verdict.
+   * the container limit and an overhead factor; `leakwatch detect --limit` passes it as is. Gives the
+   * projected time to the ceiling, and lets the fast tier call steady growth that would reach it within
+   * two windows even when a daily load cycle could climb as fast.
    */
   readonly heapCeilingBytes?: number;
+  /**
+   * Mean bytes between the samples of the heap profile the heap figure comes from (the profile's
+   * `period`: Go's runtime.MemProfileRate, 512 KiB by default). That figure is an estimate whose error
+   * is about √(heap × period), large for a small heap: growth must stand out from it. Unset when the
+   * figure is exact (a runtime counter such as Go's HeapInuse).
+   */
+  readonly heapSamplingBytes?: number;
   /**
    * Growth faster than this (percent per hour) cannot come from a daily load cycle: a 24 h cycle of
    * ±30% climbs at most 2π·30%/24 h ≈ 7.9%/h. Slower growth must be proven over a full cycle.
@@ -101,6 +109,7 @@ export function resolveDetectorConfig(overrides: Partial<DetectorConfig> = {}): 
   requirePositive("cycleMs", config.cycleMs);
   requirePositive("maxHealthyRampMs", config.maxHealthyRampMs, true);
   if (config.heapCeilingBytes !== undefined) requirePositive("heapCeilingBytes", config.heapCeilingBytes);
+  if (config.heapSamplingBytes !== undefined) requirePositive("heapSamplingBytes", config.heapSamplingBytes);
   if (!(config.sensitivity in sensitivityPresets)) {
     throw new InvalidDetectorConfigError("sensitivity", "must be Low, Medium or High");
   }

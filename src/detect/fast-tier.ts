@@ -33,6 +33,7 @@ import { formatBytes, formatDuration, formatPercent, formatRate } from "./format
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { lowQuartile } from "./stats/order.ts";
+import { SAMPLING_Z, samplingSlopeNoise } from "./sampling.ts";
 import { stepExplains } from "./step.ts";
 import { fitTrend, quickGrowthP, type TrendFit } from "./stats/trend-fit.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
@@ -45,6 +46,7 @@ const MAX_FALL_BACK_SHARE = 0.5;
 /** One jump may not carry more than this share of the rise unless growth continues after it. */
 const MAX_JUMP_SHARE = 0.5;
 const HOUR = 3_600_000;
+
 /**
  * With no history to measure it, traffic is assumed to move the level by this share (one standard
  * deviation) between any two moments: the slope noise of a span of length T is then √2·3%/T.
@@ -66,6 +68,13 @@ const MIN_NOISE_PAIRS = 8;
 const FALL_BACK_NOISE_FACTOR = 3;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
+/**
+ * Growth that would take the heap to its memory limit within this many windows (4 h at the default
+ * 2 h) is fast enough to call, whatever a load cycle could do. A healthy ±30% daily cycle at its
+ * steepest (7.9%/h of its mean) only looks on course when its limit is within 32% of its mean, its
+ * daily peak at 98% of the limit: a service that close to its limit is at risk of an OOM kill anyway.
+ */
+const LIMIT_HORIZON_WINDOWS = 2;
 export interface FastTierResult {
   readonly confirmed: boolean;
   /** Fast growth is present but has not yet lasted long enough or is slowing. */
@@ -117,29 +126,42 @@ function checkSuffix(
       reason: `growth ${formatRate(fit.slopePerHour, ctx.kind)} (${formatPercent(rel)}/h) is below the minimum`,
     };
   }
-  const cycleRate = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
-  if (rel < fastPercent || relLow < cycleRate) {
+  // Growth surely fast enough to reach the memory limit within the horizon needs no proof that it
+  // outpaces a load cycle: it is an alarm either way. It must still pass every shape test below.
+  const cycleBar = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
+  const limitBar = limitRatePercent(fit, ref, ctx);
+  const fastBar = Math.min(fastPercent, limitBar);
+  const sureBar = Math.min(cycleBar, limitBar);
+  if (rel < fastBar || relLow < sureBar) {
     return {
       passes: false,
-      reason: `growth ${formatPercent(rel)}/h over ${span} is within what a daily load cycle produces (fast tier needs ${formatPercent(fastPercent)}/h, at least ${formatPercent(cycleRate)}/h surely)`,
+      reason: `growth ${formatPercent(rel)}/h over ${span} is within what a daily load cycle produces (fast tier needs ${formatPercent(fastBar)}/h, at least ${formatPercent(sureBar)}/h surely)`,
     };
   }
   // The same test with the slope noise this series has shown at this time scale before. With no
   // history (growth since the start), nothing says how far traffic alone wanders: then the noise is the
   // larger of the suffix's own wander around its trend and an assumed traffic wander. Either way the
   // growth must be surely above what a load cycle can climb: the noise term already carries the doubt.
+  // A sampled heap profile adds its own error, which no history may be short of.
+  const spanHours = (fit.spanMs + ctx.blockMs) / HOUR;
+  const sampling = samplingSlopeNoise(fit.median, spanHours, ctx);
   const historic = noise(fit.spanMs + ctx.blockMs, view.t[from] ?? 0);
   const slopeNoise =
-    historic ??
-    Math.max(
-      wanderNoise(view, from, fit, ctx),
-      (Math.SQRT2 * TRAFFIC_WANDER * ref) / ((fit.spanMs + ctx.blockMs) / HOUR),
-    );
+    historic === null
+      ? Math.max(
+          wanderNoise(view, from, fit, ctx),
+          Math.hypot((Math.SQRT2 * TRAFFIC_WANDER * ref) / spanHours, sampling),
+        )
+      : Math.max(historic, sampling);
   // Judged at the stricter of 95% and the sensitivity's α × 5: the test runs at every block.
   const z95 = normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const z = Math.max(z95, normalQuantile(1 - NOISE_ALPHA_FACTOR * ctx.preset.alpha));
-  const margin = Math.hypot((z / z95) * (rel - relLow), z * percentPerHour(slopeNoise, ref));
-  if (rel - margin < cycleRate) {
+  const margin = Math.hypot(
+    (z / z95) * (rel - relLow),
+    z * percentPerHour(slopeNoise, ref),
+    SAMPLING_Z * percentPerHour(sampling, ref),
+  );
+  if (rel - margin < sureBar) {
     return {
       passes: false,
       reason: `growth ${formatPercent(rel)}/h over ${span} is within what ${historic === null ? "traffic swings" : "this series' own swings"} and a daily load cycle produce`,
@@ -176,10 +198,22 @@ function checkSuffix(
     const size = ctx.kind === "heap" ? formatBytes(step) : `${Math.round(step)} goroutines`;
     return { passes: false, reason: `one step up of ${size} explains it better than steady growth` };
   }
+  const headsForLimit = rel < fastPercent || relLow < cycleBar || rel - margin < cycleBar;
   return {
     passes: true,
-    reason: `grew ${formatPercent(rel)}/h${ref < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}`,
+    reason: `grew ${formatPercent(rel)}/h${ref < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}${headsForLimit ? `, on course to reach the memory limit within ${formatDuration(LIMIT_HORIZON_WINDOWS * ctx.config.windowMs)}` : ""}`,
   };
+}
+
+/**
+ * The growth rate (%/h of `ref`) that takes the heap from its current level to the ceiling within the
+ * horizon; Infinity without a ceiling (goroutines, or no memory limit).
+ */
+function limitRatePercent(fit: TrendFit, ref: number, ctx: TierContext): number {
+  const ceiling = ctx.kind === "heap" ? ctx.config.heapCeilingBytes : undefined;
+  if (ceiling === undefined) return Infinity;
+  const headroom = Math.max(0, ceiling - fit.level);
+  return percentPerHour(headroom / ((LIMIT_HORIZON_WINDOWS * ctx.config.windowMs) / HOUR), ref);
 }
 
 /** Distinct suffix lengths in blocks, shortest first. */

@@ -22,6 +22,7 @@ import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.
 import { normalQuantile } from "./stats/normal.ts";
 import { median } from "./stats/order.ts";
 import { fitTrend, type TrendFit } from "./stats/trend-fit.ts";
+import { SAMPLING_Z, samplingSlopeNoise } from "./sampling.ts";
 import { stepExplains } from "./step.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 
@@ -206,7 +207,8 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
     normalQuantile(1 - NOISE_ALPHA_FACTOR * ctx.preset.alpha),
   );
   const ciScale = z / normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
-  const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise);
+  const sampling = percentPerHour(samplingSlopeNoise(fit.median, spanMs / HOUR, ctx), reference);
+  const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise, SAMPLING_Z * sampling);
   if (surely < cycleRate) {
     return {
       passes: false,
@@ -258,6 +260,15 @@ function everyQuarterRule(inputs: SustainedInputs, floor: number, ctx: TierConte
     return { passes: false, fit, rel, reason: "" };
   }
   const rise = fit.slopePerHour * (spanMs / HOUR);
+  const samplingRise = SAMPLING_Z * samplingSlopeNoise(fit.median, spanMs / HOUR, ctx) * (spanMs / HOUR);
+  if (rise < samplingRise) {
+    return {
+      passes: false,
+      fit,
+      rel,
+      reason: `grew ${formatPercent(rel)}/h over ${formatDuration(spanMs)}: within the heap profile's sampling error`,
+    };
+  }
   if (
     !everyQuarterRises(buckets, from, n, fit, QUARTER_ALPHA) ||
     largestFallBack(coarse.y, 0, coarse.y.length) > 0.5 * rise

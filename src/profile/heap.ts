@@ -182,6 +182,15 @@ export function heapSites(s: HeapSummary): HeapSite[] {
   }));
 }
 
+/**
+ * Mean bytes between recorded allocations when the profile samples by size (its period, in bytes: Go's
+ * runtime.MemProfileRate), else undefined. The in-use figure is then an estimate, not a count.
+ */
+export function heapSamplingBytes(profile: Profile): number | undefined {
+  const bytes = profile.periodType?.unit === "bytes" && profile.period > 0;
+  return bytes ? profile.period : undefined;
+}
+
 /** In-use bytes of the profile (the total of its in-use space sample type). */
 export function inuseBytes(s: HeapSummary): number {
   for (const name of INUSE_SPACE_TYPES) {

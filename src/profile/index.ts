@@ -18,6 +18,7 @@ export { gunzipBounded, gunzipStream } from "./gunzip.ts";
 export type { HeapSite, HeapSummary, HeapSummaryOptions } from "./heap.ts";
 export {
   DEFAULT_MAX_SITES,
+  heapSamplingBytes,
   heapSites,
   INUSE_SPACE_TYPES,
   inuseBytes,

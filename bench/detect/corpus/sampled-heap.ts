@@ -3,7 +3,7 @@
 // read with a large error that wanders as objects are replaced. The service: a 4 MiB cache of 64
 // entries of 64 KiB, four entries replaced per scrape, plus twenty small runtime objects.
 
-const MEM_PROFILE_RATE = 512 * 1024;
+export const MEM_PROFILE_RATE = 512 * 1024;
 const ENTRY = 64 * 1024;
 const ENTRIES = 64;
 const REPLACED_PER_SCRAPE = 4;

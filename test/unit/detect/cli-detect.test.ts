@@ -80,5 +80,6 @@ describe("leakwatch detect", () => {
     await expect(run([])).rejects.toThrow(UsageError);
     const path = await file("ok.csv", "time,heap_inuse_bytes\n1,1\n");
     await expect(run([path, "--limit", "lots"])).rejects.toThrow(/--limit/);
+    await expect(run([path, "--sampling", "0"])).rejects.toThrow(/--sampling must be positive/);
   });
 });

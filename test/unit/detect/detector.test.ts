@@ -175,6 +175,28 @@ describe("verdicts on clear cases", () => {
     expect(firstLeaking(replay(series(24, heapAt, 0.03, 12)))).toBeUndefined();
   });
 
+  it("calls growth a load cycle could match when it would reach the memory limit within two windows", () => {
+    for (const seed of [1, 2, 3]) {
+      const samples = series(6, (m) => base * (1 + (0.09 * m) / 60), 0.03, seed); // the limit at 6.7 h
+      expect(firstLeaking(replay(samples))).toBeUndefined();
+      const hit = firstLeaking(replay(samples, { heapCeilingBytes: 1.6 * base }));
+      expect(hit?.heap.tier).toBe("fast");
+      expect(hit?.heap.reasons.join(" ")).toMatch(/on course to reach the memory limit within 4h/);
+    }
+  });
+
+  it("does not call a ±30% daily load cycle a leak when its peak sits at 77% of the limit", () => {
+    for (const seed of [1, 2, 3]) {
+      const samples = series(
+        48,
+        (m) => base * (1 + 0.3 * Math.sin((2 * Math.PI * m) / (24 * 60))),
+        0.02,
+        seed,
+      );
+      expect(firstLeaking(replay(samples, { heapCeilingBytes: 1.69 * base }))).toBeUndefined();
+    }
+  });
+
   it("calls a slow leak (3%/h) only after a sustained stretch, naming the tier", () => {
     const out = replay(series(40, (m) => base * (1 + (0.03 * m) / 60), 0.02));
     const hit = firstLeaking(out);
@@ -371,6 +393,23 @@ describe("demo speed (interval 2 s, window 2 m, warm-up 10 s)", () => {
       const after = (hit?.t ?? Infinity) - START;
       expect(after).toBeGreaterThan(MINUTE);
       expect(after).toBeLessThan(4 * MINUTE);
+    }
+  });
+
+  it("weighs the heap profile's sampling error when told its period: a flat 4 MiB heap is never called, a 1 MiB/s leak still is", () => {
+    // Without the period, 29 of these 40 ten-minute runs were called Leaking (bench:detect-noise).
+    const sampled = { ...demo, heapSamplingBytes: 512 * 1024 };
+    for (let seed = 1; seed <= 40; seed++) {
+      const samples = sampledFlatHeap(seed, 300).map((heapInuseBytes, i) => ({
+        t: START + i * 2000,
+        heapInuseBytes,
+      }));
+      expect(firstLeaking(replay(samples, sampled))?.heap.reasons).toBeUndefined();
+    }
+    for (const seed of [1, 2, 3]) {
+      const hit = firstLeaking(replay(demoSeries(6, MIB, seed), sampled));
+      expect(hit?.heap.tier).toBe("fast");
+      expect((hit?.t ?? Infinity) - START).toBeLessThan(4 * MINUTE);
     }
   });
 

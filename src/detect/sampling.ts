@@ -1,0 +1,23 @@
+// The error a sampled heap profile adds to the heap figure. Go's heap profile (and most others) records
+// an allocation with a chance of about size / period and scales each recorded one up by the inverse of
+// that chance, so `inuse_space` is an estimate whose error is about √(level × period): ±1.4 MiB on a
+// 4 MiB heap at Go's default 512 KiB, ±7 MiB on 100 MiB. It wanders as objects are replaced.
+import type { TierContext } from "./tier-context.ts";
+
+/**
+ * The sampling error is judged at this many standard deviations: it wanders slowly, so a flat heap
+ * re-tested at every block shows 2–3σ excursions in many runs (`npm run bench:detect-noise`: at 2σ a
+ * quarter of flat 4 MiB runs at demo speed were still called leaks; at 4σ none).
+ */
+export const SAMPLING_Z = 4;
+
+/**
+ * How fast the sampling error alone can make the heap seem to move over a span, bytes per hour: two
+ * readings a span apart differ by up to √2 · √(level × period). Zero for goroutines and when the
+ * heap figure is exact (no `heapSamplingBytes`).
+ */
+export function samplingSlopeNoise(level: number, spanHours: number, ctx: TierContext): number {
+  const period = ctx.kind === "heap" ? ctx.config.heapSamplingBytes : undefined;
+  if (period === undefined || !(level > 0) || !(spanHours > 0)) return 0;
+  return Math.sqrt(2 * level * period) / spanHours;
+}
