@@ -110,6 +110,7 @@ export function scrapeErrorKind(err: unknown): string {
       return "http_status";
     case "LW_PROFILE_TOO_LARGE_COMPRESSED":
     case "LW_PROFILE_TOO_LARGE_DECOMPRESSED":
+    case "LW_PROFILE_TOO_LARGE_TABLES":
       return "too_large";
     default:
       return "bad_profile";

@@ -116,6 +116,27 @@ export class DecompressedTooLargeError extends ProfileError {
   }
 }
 
+/**
+ * Decoding would need more table memory than the message's size allows (see table-budget.ts):
+ * a message of many fields that carry next to nothing, which no real profile is.
+ */
+export class TablesTooLargeError extends ProfileError {
+  override readonly name = "TablesTooLargeError";
+  readonly code = "LW_PROFILE_TOO_LARGE_TABLES";
+  readonly messageBytes: number;
+  /** Table bytes the decode asked for in all, at the point it was refused. */
+  readonly requestedBytes: number;
+  readonly limitBytes: number;
+  constructor(messageBytes: number, requestedBytes: number, limitBytes: number) {
+    super(
+      `decoding a ${messageBytes}-byte profile would need ${requestedBytes} bytes of tables, more than its limit of ${limitBytes}`,
+    );
+    this.messageBytes = messageBytes;
+    this.requestedBytes = requestedBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
 // ---- content ----
 
 export class NotGzipError extends ProfileError {

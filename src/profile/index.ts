@@ -41,4 +41,10 @@ export {
 } from "./render.ts";
 export type { Granularity, TopOptions, TopRow, TopTable } from "./top.ts";
 export { defaultSampleTypeIndex, topTable } from "./top.ts";
+export {
+  decodeTableLimit,
+  TABLE_BYTES_FLOOR,
+  TABLE_BYTES_PER_MESSAGE_BYTE,
+  TableBudget,
+} from "./table-budget.ts";
 export { truncateHeapSummary } from "./truncate.ts";
