@@ -137,6 +137,25 @@ export class TablesTooLargeError extends ProfileError {
   }
 }
 
+/**
+ * The budget of inflated bytes shared by concurrent scrapes (InflightBudget) could not make room
+ * for this one in time: its deadline passed while it waited, or it was the youngest of scrapes
+ * all waiting on each other. Retryable: the budget frees up as other scrapes finish.
+ */
+export class InflightBudgetError extends ProfileError {
+  override readonly name = "InflightBudgetError";
+  readonly code = "LW_PROFILE_INFLIGHT_BUDGET";
+  override readonly retryable = true;
+  readonly budgetBytes: number;
+  /** Bytes this scrape already held when it was refused. */
+  readonly heldBytes: number;
+  constructor(budgetBytes: number, heldBytes: number, why: string, options?: ProfileErrorOptions) {
+    super(`no room in the ${budgetBytes}-byte budget of inflated profile bytes in flight: ${why}`, options);
+    this.budgetBytes = budgetBytes;
+    this.heldBytes = heldBytes;
+  }
+}
+
 // ---- content ----
 
 export class NotGzipError extends ProfileError {
