@@ -1,6 +1,8 @@
 // `leakwatch run`: the operator. Every flag can also come from the environment as
 // LEAKWATCH_<FLAG> (e.g. LEAKWATCH_CONCURRENCY=64); flags win.
 import { pino } from "pino";
+import { SpecError } from "../api/errors.ts";
+import { parseQuantity } from "../api/quantity.ts";
 import { leaseIdentity } from "../kube/lease.ts";
 import {
   CONFIG_DEFAULTS,
@@ -24,6 +26,8 @@ const USAGE = `usage: leakwatch run [flags]
   --leader-election-namespace NS    the Lease's namespace (default $POD_NAMESPACE, else "default")
   --leader-election-id NAME         the Lease's name (default leakwatch-controller)
   --concurrency N                   scrapes in flight (default 32)
+  --max-inflight-profile-bytes Q    inflated profile bytes all scrapes in flight may hold, as a
+                                    quantity (default 16Mi; 4Mi..1Ti); scrapes wait for room
   --log-level LEVEL                 trace, debug, info, warn, error, fatal (default info)
 `;
 
@@ -36,6 +40,7 @@ const FLAGS = {
   "leader-election-namespace": { type: "string" },
   "leader-election-id": { type: "string" },
   concurrency: { type: "string" },
+  "max-inflight-profile-bytes": { type: "string" },
   "reconcile-concurrency": { type: "string" },
   "status-min-interval": { type: "string" },
   "log-level": { type: "string" },
@@ -49,6 +54,16 @@ function bool(flag: string, value: string | undefined, fallback: boolean): boole
   if (value === "true") return true;
   if (value === "false") return false;
   throw new UsageError(`--${flag} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function quantity(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  try {
+    return parseQuantity(value, `--${flag}`);
+  } catch (err) {
+    if (err instanceof SpecError) throw new UsageError(`--${flag}: ${err.message}`);
+    throw err;
+  }
 }
 
 export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ControllerConfig | "help" {
@@ -75,6 +90,11 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     leaseName: get("leader-election-id") ?? CONFIG_DEFAULTS.leaseName,
     identity: leaseIdentity(env.POD_NAME),
     concurrency: positiveInt("concurrency", get("concurrency"), CONFIG_DEFAULTS.concurrency),
+    maxInflightProfileBytes: quantity(
+      "max-inflight-profile-bytes",
+      get("max-inflight-profile-bytes"),
+      CONFIG_DEFAULTS.maxInflightProfileBytes,
+    ),
     reconcileConcurrency: positiveInt(
       "reconcile-concurrency",
       get("reconcile-concurrency"),

@@ -14,6 +14,11 @@ export interface ControllerConfig {
   identity: string;
   /** Scrapes in flight at once. */
   concurrency: number;
+  /**
+   * Inflated profile bytes all scrapes in flight may hold together (an InflightBudget); also the
+   * most one profile may inflate to, when below the engine's own cap.
+   */
+  maxInflightProfileBytes: number;
   /** LeakWatch reconciles in flight at once. */
   reconcileConcurrency: number;
   /** Least time between two status writes of one LeakWatch (verdict changes excepted). */
@@ -32,12 +37,26 @@ export class ConfigError extends Error {
   readonly code = "LW_CONFIG";
 }
 
+/**
+ * The default budget of inflated profile bytes in flight, derived from the Helm chart's 512 MiB
+ * memory limit. Per inflated byte held, a scrape costs at worst about 10 bytes: the message, up
+ * to 8 of decode tables (TABLE_BYTES_PER_MESSAGE_BYTE, reached only by hostile profiles) and the
+ * compressed copy kept for captures. 16 MiB × 10 = 160 MiB on top of the operator's own memory
+ * (218 MiB peak RSS at 500 targets in docs/scaling.md, real scrapes included) is about 75% of
+ * 512 MiB. Real heap profiles inflate to 0.1–4 MiB at 2–3 bytes per byte, so 32 scrapes of them
+ * rarely wait. Scale it with the memory limit (about limit ÷ 32).
+ */
+export const DEFAULT_MAX_INFLIGHT_PROFILE_BYTES = 16 << 20;
+/** Below this, a large Go service's heap profile (~4 MiB inflated) could not be scraped at all. */
+export const MIN_INFLIGHT_PROFILE_BYTES = 4 << 20;
+
 export const CONFIG_DEFAULTS = {
   metricsHost: "0.0.0.0",
   metricsPort: 8080,
   leaderElect: true,
   leaseName: "leakwatch-controller",
   concurrency: 32,
+  maxInflightProfileBytes: DEFAULT_MAX_INFLIGHT_PROFILE_BYTES,
   reconcileConcurrency: 4,
   statusMinIntervalMs: 15_000,
   persistEveryIntervals: 3,
@@ -59,6 +78,12 @@ export function validateConfig(c: ControllerConfig): ControllerConfig {
     fail("--metrics-bind-address: bad port");
   if (!Number.isInteger(c.concurrency) || c.concurrency < 1 || c.concurrency > 4096)
     fail("--concurrency must be 1..4096");
+  if (
+    !Number.isSafeInteger(c.maxInflightProfileBytes) ||
+    c.maxInflightProfileBytes < MIN_INFLIGHT_PROFILE_BYTES ||
+    c.maxInflightProfileBytes > 2 ** 40
+  )
+    fail("--max-inflight-profile-bytes must be 4Mi..1Ti");
   if (!Number.isInteger(c.reconcileConcurrency) || c.reconcileConcurrency < 1)
     fail("--reconcile-concurrency must be ≥ 1");
   if (c.leaderElect && !DNS_LABEL.test(c.leaseNamespace))

@@ -10,7 +10,7 @@ import { SecretReader } from "../kube/secrets.ts";
 import { StateStore } from "../kube/statestore.ts";
 import { StatusWriter } from "../kube/status.ts";
 import { WorkQueue } from "../kube/workqueue.ts";
-import { ProfileError, DEFAULT_LIMITS } from "../profile/index.ts";
+import { ProfileError, DEFAULT_LIMITS, InflightBudget, type ProfileLimits } from "../profile/index.ts";
 import { actOnFailure, actOnScrape, type ActionContext } from "./actions.ts";
 import type { ControllerConfig } from "./config.ts";
 import { heapCeilingBytes } from "./memory-model.ts";
@@ -51,6 +51,10 @@ export class Controller implements ReconcileHost {
   private readonly secrets: SecretReader;
   private readonly stateStores = new Map<string, StateStore>();
   private readonly restarts: RestartCoordinator;
+  /** Inflated profile bytes all scrapes in flight hold together (--max-inflight-profile-bytes). */
+  private readonly inflight: InflightBudget;
+  /** A profile may not inflate past the whole budget: it could never get the room. */
+  private readonly limits: ProfileLimits;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
@@ -58,6 +62,14 @@ export class Controller implements ReconcileHost {
     this.config = deps.config;
     this.metrics = deps.metrics;
     this.logger = deps.logger;
+    this.inflight = new InflightBudget(this.config.maxInflightProfileBytes);
+    this.limits = {
+      ...DEFAULT_LIMITS,
+      maxDecompressedBytes: Math.min(
+        DEFAULT_LIMITS.maxDecompressedBytes,
+        this.config.maxInflightProfileBytes,
+      ),
+    };
     this.now = deps.now ?? Date.now;
     this.status = new StatusWriter({
       client: this.client,
@@ -300,6 +312,8 @@ export class Controller implements ReconcileHost {
     const labels = targetLabels(runtime, watch);
     const before = watch.view();
     const started = performance.now();
+    // Held from the first inflated byte until the scrape's profiles are dropped (this returns).
+    const lease = this.inflight.lease();
     try {
       const ceiling = heapCeilingBytes(watch.target.memoryLimitBytes, settings.detection);
       const result = await watch.scrape(
@@ -307,7 +321,8 @@ export class Controller implements ReconcileHost {
           settings,
           detector: ceiling === undefined ? detector : { ...detector, heapCeilingBytes: ceiling },
           source: sourceFor(settings.target.via, this.client),
-          limits: DEFAULT_LIMITS,
+          limits: this.limits,
+          allowance: lease,
           credentials: async () => this.credentials(runtime, signal),
         },
         this.now,
@@ -344,6 +359,8 @@ export class Controller implements ReconcileHost {
       // Back off: 1, 2, 4 … up to 8 intervals between attempts at a failing target.
       const factor = Math.min(2 ** (watch.failures - 1), MAX_BACKOFF_INTERVALS);
       return { delayMs: settings.intervalMs * factor };
+    } finally {
+      lease.release();
     }
   }
 }

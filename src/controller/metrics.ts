@@ -13,7 +13,7 @@ export class ControllerMetrics {
   readonly registry = new Registry();
   readonly scrapes = new Counter({
     name: "leakwatch_scrapes_total",
-    help: "Profile scrapes by profile kind and result (ok, timeout, refused, http_status, too_large, bad_profile, error).",
+    help: "Profile scrapes by profile kind and result (ok, timeout, refused, http_status, too_large, memory_budget, bad_profile, error).",
     labelNames: ["kind", "result"] as const,
     registers: [this.registry],
   });

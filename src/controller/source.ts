@@ -12,6 +12,7 @@ import {
   FetchTimeoutError,
   HttpStatusError,
   ProfileError,
+  type InflateAllowance,
   type ProfileLimits,
   type ReceivedProfile,
 } from "../profile/index.ts";
@@ -32,6 +33,8 @@ export interface ProfileRequest {
   stacks: "leaf" | "full";
   timeoutMs: number;
   limits: ProfileLimits;
+  /** The scrape's share of the operator's budget of inflated bytes in flight. */
+  allowance: InflateAllowance | undefined;
   credentials: Credentials;
   signal: AbortSignal;
 }
@@ -53,6 +56,7 @@ export const directSource: ProfileSource = {
       stacks: r.stacks,
       signal: r.signal,
       limits: r.limits,
+      ...(r.allowance === undefined ? {} : { allowance: r.allowance }),
       ...(r.credentials.bearerToken === undefined ? {} : { bearerToken: r.credentials.bearerToken }),
       ...(r.credentials.ca === undefined ? {} : { ca: r.credentials.ca }),
     });
@@ -77,9 +81,15 @@ export function apiServerProxySource(client: KubeClient): ProfileSource {
           signal,
           connectTimeoutMs: r.timeoutMs,
         });
-        return await decodeProfileStream(res, { limits: r.limits, stacks: r.stacks, signal });
+        return await decodeProfileStream(res, {
+          limits: r.limits,
+          stacks: r.stacks,
+          signal,
+          ...(r.allowance === undefined ? {} : { allowance: r.allowance }),
+        });
       } catch (err) {
         if (r.signal.aborted) throw new FetchAbortedError(where, { cause: err });
+        if (deadline.aborted && r.allowance?.starved === true) throw r.allowance.starvedError(err);
         if (deadline.aborted) throw new FetchTimeoutError(where, r.timeoutMs, { cause: err });
         if (err instanceof ProfileError) throw err;
         if (err instanceof KubeApiError)
@@ -110,7 +120,10 @@ export function scrapeErrorKind(err: unknown): string {
       return "http_status";
     case "LW_PROFILE_TOO_LARGE_COMPRESSED":
     case "LW_PROFILE_TOO_LARGE_DECOMPRESSED":
+    case "LW_PROFILE_TOO_LARGE_TABLES":
       return "too_large";
+    case "LW_PROFILE_INFLIGHT_BUDGET":
+      return "memory_budget";
     default:
       return "bad_profile";
   }

@@ -21,6 +21,7 @@ import {
   unpackHeapSummary,
   type GoroutineSummary,
   type HeapSummary,
+  type InflateAllowance,
   type PackedHeapSummary,
   type ProfileLimits,
   type ReceivedProfile,
@@ -45,6 +46,8 @@ export interface ScrapeContext {
   detector: DetectorConfig;
   source: ProfileSource;
   limits: ProfileLimits;
+  /** This scrape's share of the budget of inflated bytes in flight; the caller releases it. */
+  allowance?: InflateAllowance;
   credentials: () => Promise<Credentials>;
 }
 
@@ -155,6 +158,7 @@ export class TargetWatch {
       target: t,
       credentials,
       limits: context.limits,
+      allowance: context.allowance,
       signal,
       timeoutMs: settings.target.timeoutMs,
     };

@@ -126,6 +126,7 @@ async function story(
       leaseName: CONFIG_DEFAULTS.leaseName,
       identity: leaseIdentity("demo"),
       concurrency: 8,
+      maxInflightProfileBytes: CONFIG_DEFAULTS.maxInflightProfileBytes,
       reconcileConcurrency: 2,
       statusMinIntervalMs: 2_000,
       persistEveryIntervals: CONFIG_DEFAULTS.persistEveryIntervals,

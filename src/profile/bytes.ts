@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import type { DecodeOptions } from "./decode.ts";
 import { decodeProfile } from "./decode.ts";
 import { gunzipBounded, gunzipStream } from "./gunzip.ts";
+import type { InflateAllowance } from "./inflight.ts";
 import type { ProfileLimits } from "./limits.ts";
 import { resolveLimits } from "./limits.ts";
 import type { Profile } from "./profile.ts";
@@ -24,15 +25,25 @@ export interface ReceivedProfile {
   readonly profile: Profile;
 }
 
+export interface StreamProfileOptions extends ReadProfileOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * A share of a budget of inflated bytes (InflightBudget.lease()): each inflated chunk is reserved
+   * before it is held, waiting while the budget is full. The caller releases it when done.
+   */
+  readonly allowance?: InflateAllowance;
+}
+
 /** Inflates (bounded, while streaming) and decodes a gzipped profile arriving as a stream. */
 export async function decodeProfileStream(
   source: AsyncIterable<Uint8Array> | Readable,
-  options: ReadProfileOptions & { readonly signal?: AbortSignal } = {},
+  options: StreamProfileOptions = {},
 ): Promise<ReceivedProfile> {
   const { compressed, decompressed } = await gunzipStream(
     source,
     resolveLimits(options.limits),
     options.signal,
+    options.allowance,
   );
   return {
     compressed,

@@ -6,10 +6,16 @@ import { IdIndex, IdInterner, NO_INDEX } from "./ids.ts";
 import type { LabelTable, LocationTable, Profile, SampleType, StackDepth } from "./profile.ts";
 import { NONE, StringTable } from "./profile.ts";
 import { Arena, F64List, ProtoReader, U32List, WIRE_LEN, WIRE_VARINT } from "./proto.ts";
+import { TableBudget } from "./table-budget.ts";
 
 export interface DecodeOptions {
   /** "leaf" skips all but the first frame of each sample: enough for heap summaries. */
   readonly stacks?: StackDepth;
+  /**
+   * Charged for every table the decode allocates; refuses (TablesTooLargeError) past its limit.
+   * Default: a new TableBudget for the message (a fixed multiple of its size).
+   */
+  readonly tables?: TableBudget;
 }
 
 // profile.proto field numbers of Profile.
@@ -38,13 +44,23 @@ interface Counts {
   samples: number;
   sampleTypes: number;
   locations: number;
+  /** Payload bytes of all locations: an id takes two at least, and so does each line. */
+  locationBytes: number;
   functions: number;
+  /** Payload bytes of all functions: an id takes two at least. */
+  functionBytes: number;
   strings: number;
 }
 
+/** What a StringTable's cache of decoded strings costs per string, empty (one pointer). */
+const STRING_CACHE_BYTES = 8;
+/** What a sample type costs on the JS heap, about: its pair of indexes, then its named object. */
+const SAMPLE_TYPE_BYTES = 96;
+
 class Scan {
   readonly leafOnly: boolean;
-  readonly ids = new IdInterner();
+  readonly tables: TableBudget;
+  readonly ids: IdInterner;
   readonly sampleTypes: [number, number][] = [];
   readonly valuesPerSample: number;
   periodType: [number, number] | undefined;
@@ -60,10 +76,10 @@ class Scan {
   readonly stackOffsets: Uint32Array;
   readonly stack: U32List;
   readonly labelOffsets: U32List;
-  readonly labelKey = new U32List();
-  readonly labelStr = new U32List();
-  readonly labelNum = new F64List();
-  readonly labelUnit = new U32List();
+  readonly labelKey: U32List;
+  readonly labelStr: U32List;
+  readonly labelNum: F64List;
+  readonly labelUnit: U32List;
   // locations
   readonly locationIds: U32List;
   readonly addressHi: U32List;
@@ -77,8 +93,10 @@ class Scan {
   readonly functionFile: U32List;
   readonly strings: U32List;
 
-  constructor(leafOnly: boolean, counts: Counts, messageBytes: number) {
+  constructor(leafOnly: boolean, counts: Counts, messageBytes: number, tables: TableBudget) {
     this.leafOnly = leafOnly;
+    this.tables = tables;
+    this.ids = new IdInterner(tables);
     this.valuesPerSample = counts.sampleTypes;
     // Every value takes at least a byte of the message: more cannot be a valid profile,
     // and checking first keeps a hostile message from sizing a huge array.
@@ -87,41 +105,55 @@ class Scan {
         `${counts.samples} samples of ${counts.sampleTypes} values cannot fit in ${messageBytes} bytes`,
       );
     }
+    // Every location and function needs a non-zero id (two bytes at least) to be referred to, and
+    // assemble() refuses one without: refused here instead, before their tables are sized.
+    if (counts.locationBytes < counts.locations * 2 || counts.functionBytes < counts.functions * 2) {
+      throw new MalformedProfileError("locations or functions without ids");
+    }
     // Sizes are exact from the counts, except a stack's frames and a location's lines (estimates:
-    // those lists grow past them if needed).
+    // those lists grow past them if needed, charging the budget).
     const { samples, locations, functions } = counts;
     const values = samples * counts.sampleTypes;
     const stackFrames = leafOnly ? samples : Math.min(samples * 8, messageBytes >>> 2) + 16;
     const labelOffsets = leafOnly ? 1 : samples + 1;
-    const lines = locations * 2;
-    const arena = new Arena(
-      values + lines,
+    const lines = Math.min(locations * 2, counts.locationBytes >>> 1);
+    const doubles = values + lines;
+    const words =
       samples +
-        1 +
-        stackFrames +
-        labelOffsets +
-        locations * 4 +
-        1 +
-        lines +
-        functions * 3 +
-        counts.strings * 2,
+      1 +
+      stackFrames +
+      labelOffsets +
+      locations * 4 +
+      1 +
+      lines +
+      functions * 3 +
+      counts.strings * 2;
+    // Charged before allocating: a hostile count is refused here, not after a huge allocation.
+    tables.charge(
+      doubles * 8 + words * 4 + counts.strings * STRING_CACHE_BYTES + counts.sampleTypes * SAMPLE_TYPE_BYTES,
     );
+    const arena = new Arena(doubles, words);
     this.values = arena.f64(values);
-    this.lineNumber = new F64List(arena.f64(lines));
+    this.lineNumber = new F64List(arena.f64(lines), tables);
     this.stackOffsets = arena.u32(samples + 1);
-    this.stack = new U32List(arena.u32(stackFrames));
-    this.labelOffsets = new U32List(arena.u32(labelOffsets));
+    this.stack = new U32List(arena.u32(stackFrames), tables);
+    this.labelOffsets = new U32List(arena.u32(labelOffsets), tables);
     this.labelOffsets.push(0);
-    this.locationIds = new U32List(arena.u32(locations));
-    this.addressHi = new U32List(arena.u32(locations));
-    this.addressLo = new U32List(arena.u32(locations));
-    this.lineOffsets = new U32List(arena.u32(locations + 1));
+    this.locationIds = new U32List(arena.u32(locations), tables);
+    this.addressHi = new U32List(arena.u32(locations), tables);
+    this.addressLo = new U32List(arena.u32(locations), tables);
+    this.lineOffsets = new U32List(arena.u32(locations + 1), tables);
     this.lineOffsets.push(0);
-    this.lineFunction = new U32List(arena.u32(lines));
-    this.functionIds = new U32List(arena.u32(functions));
-    this.functionName = new U32List(arena.u32(functions));
-    this.functionFile = new U32List(arena.u32(functions));
-    this.strings = new U32List(arena.u32(counts.strings * 2));
+    this.lineFunction = new U32List(arena.u32(lines), tables);
+    this.functionIds = new U32List(arena.u32(functions), tables);
+    this.functionName = new U32List(arena.u32(functions), tables);
+    this.functionFile = new U32List(arena.u32(functions), tables);
+    this.strings = new U32List(arena.u32(counts.strings * 2), tables);
+    // Labels are only read with full stacks; each list starts small and grows, charged.
+    this.labelKey = new U32List(16, tables);
+    this.labelStr = new U32List(16, tables);
+    this.labelNum = new F64List(16, tables);
+    this.labelUnit = new U32List(16, tables);
   }
 }
 
@@ -132,7 +164,8 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
     : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   if (buf.length > 0xfffffff0) throw new MalformedProfileError("message larger than 4 GiB");
   const stacks = options.stacks ?? "full";
-  const scan = new Scan(stacks === "leaf", countFields(buf), buf.length);
+  const tables = options.tables ?? new TableBudget(buf.length);
+  const scan = new Scan(stacks === "leaf", countFields(buf), buf.length, tables);
   const r = new ProtoReader(buf);
   const end = buf.length;
   while (r.pos < end) {
@@ -151,7 +184,15 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
 
 /** A first, cheap pass: counts the top-level fields (skipping their contents). */
 function countFields(buf: Buffer): Counts {
-  const counts: Counts = { samples: 0, sampleTypes: 0, locations: 0, functions: 0, strings: 0 };
+  const counts: Counts = {
+    samples: 0,
+    sampleTypes: 0,
+    locations: 0,
+    locationBytes: 0,
+    functions: 0,
+    functionBytes: 0,
+    strings: 0,
+  };
   const r = new ProtoReader(buf);
   while (r.pos < r.end) {
     if (buf[r.pos] === TAG_SAMPLE) {
@@ -164,9 +205,20 @@ function countFields(buf: Buffer): Counts {
     const field = tag >>> 3;
     if (field === F_SAMPLE) counts.samples++;
     else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
-    else if (field === F_LOCATION) counts.locations++;
-    else if (field === F_FUNCTION) counts.functions++;
     else if (field === F_STRING) counts.strings++;
+    else if ((field === F_LOCATION || field === F_FUNCTION) && (tag & 7) === WIRE_LEN) {
+      const end = r.delimitedEnd();
+      if (field === F_LOCATION) {
+        counts.locations++;
+        counts.locationBytes += end - r.pos;
+      } else {
+        counts.functions++;
+        counts.functionBytes += end - r.pos;
+      }
+      r.pos = end;
+      continue;
+    } else if (field === F_LOCATION) counts.locations++;
+    else if (field === F_FUNCTION) counts.functions++;
     r.skip(tag & 7);
   }
   return counts;
@@ -484,9 +536,9 @@ function assemble(buf: Buffer, s: Scan, stacks: StackDepth): Profile {
   checkStrings(functionFile, strings.count);
 
   const lineFunction = s.lineFunction.view();
-  resolveIds(lineFunction, new IdIndex(s.functionIds.view(), "function"), "function", true);
+  resolveIds(lineFunction, new IdIndex(s.functionIds.view(), "function", s.tables), "function", true);
   const stackLocations = s.stack.view();
-  resolveIds(stackLocations, new IdIndex(s.locationIds.view(), "location"), "location", false);
+  resolveIds(stackLocations, new IdIndex(s.locationIds.view(), "location", s.tables), "location", false);
 
   const locations: LocationTable = {
     count: s.locationIds.length,

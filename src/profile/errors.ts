@@ -116,6 +116,46 @@ export class DecompressedTooLargeError extends ProfileError {
   }
 }
 
+/**
+ * Decoding would need more table memory than the message's size allows (see table-budget.ts):
+ * a message of many fields that carry next to nothing, which no real profile is.
+ */
+export class TablesTooLargeError extends ProfileError {
+  override readonly name = "TablesTooLargeError";
+  readonly code = "LW_PROFILE_TOO_LARGE_TABLES";
+  readonly messageBytes: number;
+  /** Table bytes the decode asked for in all, at the point it was refused. */
+  readonly requestedBytes: number;
+  readonly limitBytes: number;
+  constructor(messageBytes: number, requestedBytes: number, limitBytes: number) {
+    super(
+      `decoding a ${messageBytes}-byte profile would need ${requestedBytes} bytes of tables, more than its limit of ${limitBytes}`,
+    );
+    this.messageBytes = messageBytes;
+    this.requestedBytes = requestedBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * The budget of inflated bytes shared by concurrent scrapes (InflightBudget) could not make room
+ * for this one in time: its deadline passed while it waited, or it was the youngest of scrapes
+ * all waiting on each other. Retryable: the budget frees up as other scrapes finish.
+ */
+export class InflightBudgetError extends ProfileError {
+  override readonly name = "InflightBudgetError";
+  readonly code = "LW_PROFILE_INFLIGHT_BUDGET";
+  override readonly retryable = true;
+  readonly budgetBytes: number;
+  /** Bytes this scrape already held when it was refused. */
+  readonly heldBytes: number;
+  constructor(budgetBytes: number, heldBytes: number, why: string, options?: ProfileErrorOptions) {
+    super(`no room in the ${budgetBytes}-byte budget of inflated profile bytes in flight: ${why}`, options);
+    this.budgetBytes = budgetBytes;
+    this.heldBytes = heldBytes;
+  }
+}
+
 // ---- content ----
 
 export class NotGzipError extends ProfileError {

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import http from "node:http";
 import https from "node:https";
-import type { ReadProfileOptions, ReceivedProfile } from "./bytes.ts";
+import type { ReceivedProfile, StreamProfileOptions } from "./bytes.ts";
 import { decodeProfileStream } from "./bytes.ts";
 import {
   CompressedTooLargeError,
@@ -20,7 +20,7 @@ import { resolveLimits } from "./limits.ts";
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 const ERROR_BODY_BYTES = 512;
 
-export interface FetchProfileOptions extends ReadProfileOptions {
+export interface FetchProfileOptions extends StreamProfileOptions {
   /** Deadline for the whole request — connect, headers and body (default 30 s). */
   readonly timeoutMs?: number;
   /** Sent as `Authorization: Bearer …`. */
@@ -91,6 +91,10 @@ export async function fetchProfile(
     return { url: url.href, ...received };
   } catch (err) {
     // The external signal is checked first, so an abort of ours that it did not cause is the timer.
+    // Out of time while waiting for the inflight budget: say so, not just "timed out".
+    if (!(external?.aborted === true) && signal.aborted && options.allowance?.starved === true) {
+      throw options.allowance.starvedError(err);
+    }
     throw fetchError(err, url.href, timeoutMs, signal, external);
   } finally {
     clearTimeout(timer);

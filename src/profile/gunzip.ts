@@ -10,6 +10,7 @@ import {
   NotGzipError,
   ProfileError,
 } from "./errors.ts";
+import type { InflateAllowance } from "./inflight.ts";
 import type { ProfileLimits } from "./limits.ts";
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -59,15 +60,26 @@ const MAX_PLAUSIBLE_RATIO = 64;
 function outputChunkBytes(compressed: Uint8Array, limits: ProfileLimits): number {
   const n = compressed.length;
   if (n < 18) return MIN_OUTPUT_CHUNK_BYTES; // header + trailer: too short to say anything
-  const announced =
+  // One byte more than announced: inflating into an exactly full buffer costs zlib a second one.
+  const chunk = Math.min(
+    announcedSize(compressed) + 1,
+    limits.maxDecompressedBytes + 1,
+    n * MAX_PLAUSIBLE_RATIO,
+  );
+  return Math.max(chunk, MIN_OUTPUT_CHUNK_BYTES);
+}
+
+/** The inflated size the gzip trailer claims (ISIZE, mod 2^32); 0 when too short to have one. */
+function announcedSize(compressed: Uint8Array): number {
+  const n = compressed.length;
+  if (n < 18) return 0;
+  return (
     ((compressed[n - 4] ?? 0) |
       ((compressed[n - 3] ?? 0) << 8) |
       ((compressed[n - 2] ?? 0) << 16) |
       ((compressed[n - 1] ?? 0) << 24)) >>>
-    0;
-  // One byte more than announced: inflating into an exactly full buffer costs zlib a second one.
-  const chunk = Math.min(announced + 1, limits.maxDecompressedBytes + 1, n * MAX_PLAUSIBLE_RATIO);
-  return Math.max(chunk, MIN_OUTPUT_CHUNK_BYTES);
+    0
+  );
 }
 
 /** What a streamed profile came to: the bytes as received (to store) and inflated (to decode). */
@@ -93,6 +105,7 @@ export async function gunzipStream(
   source: AsyncIterable<Uint8Array> | Readable,
   limits: ProfileLimits,
   signal?: AbortSignal,
+  allowance?: InflateAllowance,
 ): Promise<GunzippedBytes> {
   const compressed: Buffer[] = [];
   let compressedLength = 0;
@@ -134,7 +147,10 @@ export async function gunzipStream(
   }
   if (whole) {
     const all = Buffer.concat(compressed, compressedLength);
-    return { compressed: all, decompressed: gunzipBounded(all, limits) };
+    if (allowance === undefined) return { compressed: all, decompressed: gunzipBounded(all, limits) };
+    const decompressed = await inflateReserved(all, limits, allowance, signal);
+    if (decompressed !== undefined) return { compressed: all, decompressed };
+    // Inflates past what its trailer claimed: streamed below, reserving chunk by chunk.
   }
 
   const inflated: Buffer[] = [];
@@ -152,6 +168,8 @@ export async function gunzipStream(
       if (inflatedLength > limits.maxDecompressedBytes) {
         throw new DecompressedTooLargeError(limits.maxDecompressedBytes);
       }
+      // Held only once the budget has room: waiting here holds back the stream (backpressure).
+      if (allowance !== undefined) await allowance.reserve(chunk.length, signal);
       inflated.push(chunk);
     }
   }
@@ -169,6 +187,36 @@ export async function gunzipStream(
     compressed: Buffer.concat(compressed, compressedLength),
     decompressed: Buffer.concat(inflated, inflatedLength),
   };
+}
+
+/**
+ * A small body inflated in one call, its output reserved first: as much as its trailer claims
+ * (within the cap and a plausible ratio), given back down to what it came to. Undefined when it
+ * inflates past that claim (the caller then streams it, reserving as it goes).
+ */
+async function inflateReserved(
+  all: Buffer,
+  limits: ProfileLimits,
+  allowance: InflateAllowance,
+  signal: AbortSignal | undefined,
+): Promise<Buffer | undefined> {
+  const cap = limits.maxDecompressedBytes;
+  const claim = Math.min(
+    cap,
+    Math.max(announcedSize(all), MIN_OUTPUT_CHUNK_BYTES),
+    Math.max(all.length * MAX_PLAUSIBLE_RATIO, MIN_OUTPUT_CHUNK_BYTES),
+  );
+  await allowance.reserve(claim, signal);
+  let out: Buffer;
+  try {
+    out = gunzipBounded(all, { ...limits, maxDecompressedBytes: claim });
+  } catch (err) {
+    allowance.unreserve(claim);
+    if (err instanceof DecompressedTooLargeError && claim < cap) return undefined;
+    throw err instanceof DecompressedTooLargeError ? new DecompressedTooLargeError(cap) : err;
+  }
+  allowance.unreserve(claim - out.length);
+  return out;
 }
 
 /** Maps zlib's errors to ours; anything else (our own, aborts) passes through. */

@@ -1,8 +1,11 @@
 // Ids in profile.proto are arbitrary uint64s. Producers use small dense ones (Go: 1..N), so
 // lookups go through a typed array when they can and a Map only when the ids are sparse.
 import { MalformedProfileError } from "./errors.ts";
+import type { TableBudget } from "./table-budget.ts";
 
 const SMALL_ID_LIMIT = 0x7fffffff;
+/** What a Map entry of two large numbers costs V8, about (entry, hash bucket, two HeapNumbers). */
+const MAP_ENTRY_BYTES = 64;
 
 /**
  * Maps ids to uint32 keys: small ids stay themselves; larger ones (up to 2^64, arriving as
@@ -10,10 +13,15 @@ const SMALL_ID_LIMIT = 0x7fffffff;
  */
 export class IdInterner {
   private readonly large = new Map<number, number>();
+  private readonly budget: TableBudget | undefined;
+  constructor(budget?: TableBudget) {
+    this.budget = budget;
+  }
   intern(id: number): number {
     if (id <= SMALL_ID_LIMIT) return id;
     let key = this.large.get(id);
     if (key === undefined) {
+      this.budget?.charge(MAP_ENTRY_BYTES);
       key = SMALL_ID_LIMIT + 1 + this.large.size;
       this.large.set(id, key);
     }
@@ -31,7 +39,7 @@ export class IdIndex {
   private readonly dense: Int32Array | undefined;
   private readonly sparse: Map<number, number> | undefined;
 
-  constructor(ids: Uint32Array, what: string) {
+  constructor(ids: Uint32Array, what: string, budget?: TableBudget) {
     this.count = ids.length;
     let max = 0;
     let sequential = true;
@@ -43,6 +51,7 @@ export class IdIndex {
     this.sequential = sequential;
     if (sequential) return;
     if (max <= ids.length * 4 + 1024) {
+      budget?.charge((max + 1) * 4);
       const dense = new Int32Array(max + 1).fill(NO_INDEX);
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] ?? 0;
@@ -52,6 +61,7 @@ export class IdIndex {
       }
       this.dense = dense;
     } else {
+      budget?.charge(ids.length * MAP_ENTRY_BYTES);
       const sparse = new Map<number, number>();
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] ?? 0;

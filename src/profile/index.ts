@@ -1,5 +1,5 @@
 // The profile engine's public surface. Pure: no Kubernetes, no logging, no clock.
-export type { ReadProfileOptions, ReceivedProfile } from "./bytes.ts";
+export type { ReadProfileOptions, ReceivedProfile, StreamProfileOptions } from "./bytes.ts";
 export { decodeProfileBytes, decodeProfileStream } from "./bytes.ts";
 export type { DecodeOptions } from "./decode.ts";
 export { decodeProfile } from "./decode.ts";
@@ -15,6 +15,8 @@ export type { GoroutineGroup, GoroutineSummary, GoroutineSummaryOptions } from "
 export { describeGroup, GOROUTINE_TYPES, goroutineGroups, summarizeGoroutines } from "./goroutines.ts";
 export type { GunzippedBytes } from "./gunzip.ts";
 export { gunzipBounded, gunzipStream } from "./gunzip.ts";
+export type { InflateAllowance } from "./inflight.ts";
+export { InflightBudget, InflightLease } from "./inflight.ts";
 export type { HeapSite, HeapSummary, HeapSummaryOptions } from "./heap.ts";
 export {
   DEFAULT_MAX_SITES,
@@ -42,4 +44,10 @@ export {
 } from "./render.ts";
 export type { Granularity, TopOptions, TopRow, TopTable } from "./top.ts";
 export { defaultSampleTypeIndex, topTable } from "./top.ts";
+export {
+  decodeTableLimit,
+  TABLE_BYTES_FLOOR,
+  TABLE_BYTES_PER_MESSAGE_BYTE,
+  TableBudget,
+} from "./table-budget.ts";
 export { truncateHeapSummary } from "./truncate.ts";

@@ -1,5 +1,6 @@
 // A minimal protobuf wire-format reader: just what profile.proto needs, no allocation per field.
 import { MalformedProfileError } from "./errors.ts";
+import type { TableBudget } from "./table-budget.ts";
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -241,9 +242,16 @@ export class Arena {
 export class U32List {
   private a: Uint32Array;
   length = 0;
+  /**
+   * Charged for every growth, when given: the new array, less the old one when it was the list's
+   * own (garbage from then on; storage passed in, such as an arena's, stays the caller's).
+   */
+  private readonly budget: TableBudget | undefined;
+  private owned = false;
   /** capacity, or the (empty) storage to start in. */
-  constructor(capacity: number | Uint32Array = 16) {
+  constructor(capacity: number | Uint32Array = 16, budget?: TableBudget) {
     this.a = typeof capacity === "number" ? new Uint32Array(Math.max(capacity, 16)) : capacity;
+    this.budget = budget;
   }
   push(v: number): void {
     if (this.length === this.a.length) this.grow();
@@ -254,7 +262,10 @@ export class U32List {
     return this.length === this.a.length ? this.a : this.a.subarray(0, this.length);
   }
   private grow(): void {
-    const next = new Uint32Array(Math.max(this.a.length * 2, 16));
+    const length = Math.max(this.a.length * 2, 16);
+    this.budget?.charge((length - (this.owned ? this.a.length : 0)) * Uint32Array.BYTES_PER_ELEMENT);
+    this.owned = true;
+    const next = new Uint32Array(length);
     next.set(this.a);
     this.a = next;
   }
@@ -264,9 +275,13 @@ export class U32List {
 export class F64List {
   private a: Float64Array;
   length = 0;
+  /** As U32List's. */
+  private readonly budget: TableBudget | undefined;
+  private owned = false;
   /** capacity, or the (empty) storage to start in. */
-  constructor(capacity: number | Float64Array = 16) {
+  constructor(capacity: number | Float64Array = 16, budget?: TableBudget) {
     this.a = typeof capacity === "number" ? new Float64Array(Math.max(capacity, 16)) : capacity;
+    this.budget = budget;
   }
   push(v: number): void {
     if (this.length === this.a.length) this.grow();
@@ -276,7 +291,10 @@ export class F64List {
     return this.length === this.a.length ? this.a : this.a.subarray(0, this.length);
   }
   private grow(): void {
-    const next = new Float64Array(Math.max(this.a.length * 2, 16));
+    const length = Math.max(this.a.length * 2, 16);
+    this.budget?.charge((length - (this.owned ? this.a.length : 0)) * Float64Array.BYTES_PER_ELEMENT);
+    this.owned = true;
+    const next = new Float64Array(length);
     next.set(this.a);
     this.a = next;
   }

@@ -224,6 +224,7 @@ describe("Helm chart: lint and render", () => {
       "--leader-election-namespace=ops",
       "--leader-election-id=leakwatch-controller",
       "--concurrency=32",
+      "--max-inflight-profile-bytes=16Mi",
       "--log-level=info",
     ]);
     expect(c.env.filter((e) => e.valueFrom !== undefined)).toEqual([
@@ -374,6 +375,11 @@ describe("Helm chart: lint and render", () => {
     ["watchNamespaces that is not a list", ["watchNamespaces=team-a"], "at '/watchNamespaces'"],
     ["a misspelt key", ["replica=3"], "additional properties 'replica' not allowed"],
     ["no concurrency", ["concurrency=0"], "at '/concurrency': minimum"],
+    [
+      "an in-flight budget that is not a quantity",
+      ["maxInflightProfileBytes=lots"],
+      "at '/maxInflightProfileBytes'",
+    ],
     [
       "several replicas without leader election",
       ["replicas=3", "leaderElection.enabled=false"],
