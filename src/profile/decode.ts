@@ -31,6 +31,9 @@ const F_PERIOD = 12;
 const F_DEFAULT_SAMPLE_TYPE = 14;
 
 const TAG_SAMPLE = (F_SAMPLE << 3) | WIRE_LEN;
+const TAG_LOCATION = (F_LOCATION << 3) | WIRE_LEN;
+const TAG_FUNCTION = (F_FUNCTION << 3) | WIRE_LEN;
+const TAG_STRING = (F_STRING << 3) | WIRE_LEN;
 
 // Tags (field << 3 | wire) of Sample's fields, both packed and unpacked encodings.
 const TAG_LOCATION_PACKED = (1 << 3) | WIRE_LEN;
@@ -168,13 +171,31 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
   const scan = new Scan(stacks === "leaf", countFields(buf), buf.length, tables);
   const r = new ProtoReader(buf);
   const end = buf.length;
+  // Samples, locations, functions and strings are nearly all of the message: their one-byte
+  // tags skip the generic field dispatch.
   while (r.pos < end) {
-    if (buf[r.pos] === TAG_SAMPLE) {
-      // Samples are most of the message: skip the generic field dispatch for them.
+    const tag = buf[r.pos];
+    if (tag === TAG_SAMPLE) {
       r.pos++;
       const sampleEnd = r.delimitedEnd();
       readSample(r, scan, sampleEnd);
       r.end = end;
+    } else if (tag === TAG_LOCATION) {
+      r.pos++;
+      r.end = r.delimitedEnd();
+      readLocation(r, scan);
+      r.end = end;
+    } else if (tag === TAG_FUNCTION) {
+      r.pos++;
+      r.end = r.delimitedEnd();
+      readFunction(r, scan);
+      r.end = end;
+    } else if (tag === TAG_STRING) {
+      r.pos++;
+      const stringEnd = r.delimitedEnd();
+      scan.strings.push(r.pos);
+      scan.strings.push(stringEnd);
+      r.pos = stringEnd;
     } else {
       readProfileField(r, scan);
     }

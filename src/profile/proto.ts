@@ -82,6 +82,12 @@ export class ProtoReader {
 
   /** Skips one field's value of the given wire type. */
   skip(wire: number): void {
+    // A one-byte varint (mapping ids, flags) skips the switch and the general loop.
+    const pos = this.pos;
+    if (wire === WIRE_VARINT && pos < this.end && (this.buf[pos] ?? 0) < 0x80) {
+      this.pos = pos + 1;
+      return;
+    }
     switch (wire) {
       case WIRE_VARINT:
         this.skipVarint();
@@ -175,6 +181,28 @@ export class ProtoReader {
   varintWords(): void {
     const buf = this.buf;
     const start = this.pos;
+    if (start + 3 < this.end) {
+      // Most addresses fit in four bytes (28 bits): read those without the general loop.
+      const b0 = buf[start] ?? 0;
+      const b1 = buf[start + 1] ?? 0;
+      const b2 = buf[start + 2] ?? 0;
+      const b3 = buf[start + 3] ?? 0;
+      let length = 0;
+      let lo = b0 & 0x7f;
+      if (b0 < 0x80) length = 1;
+      else if (b1 < 0x80) length = 2;
+      else if (b2 < 0x80) length = 3;
+      else if (b3 < 0x80) length = 4;
+      if (length > 1) lo |= (b1 & 0x7f) << 7;
+      if (length > 2) lo |= (b2 & 0x7f) << 14;
+      if (length > 3) lo |= b3 << 21;
+      if (length > 0) {
+        this.pos = start + length;
+        this.hi = 0;
+        this.lo = lo;
+        return;
+      }
+    }
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < 10; i++) {
