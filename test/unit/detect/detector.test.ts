@@ -177,10 +177,11 @@ describe("verdicts on clear cases", () => {
 
   it("calls growth a load cycle could match when it would reach the memory limit within two windows", () => {
     for (const seed of [1, 2, 3]) {
-      const samples = series(6, (m) => base * (1 + (0.09 * m) / 60), 0.03, seed); // the limit at 6.7 h
+      const samples = series(5, (m) => base * (1 + (0.12 * m) / 60), 0.03, seed); // at the limit at 5 h
       expect(firstLeaking(replay(samples))).toBeUndefined();
       const hit = firstLeaking(replay(samples, { heapCeilingBytes: 1.6 * base }));
       expect(hit?.heap.tier).toBe("fast");
+      expect((hit?.t ?? Infinity) - START).toBeLessThan(4 * HOUR);
       expect(hit?.heap.reasons.join(" ")).toMatch(/on course to reach the memory limit within 4h/);
     }
   });
