@@ -229,8 +229,12 @@ export async function measureBudget(targets: number, historyHours: number): Prom
   // The detector's state as a long-running replica holds it: restored from `historyHours` of
   // history, then an hour of live samples on top (blocks and buckets close, the tiers run).
   if (historyHours > 0) {
-    const texts = series.flatMap((x) => [x.small ?? "", x.large ?? ""]);
-    let states = Array.from({ length: targets }, (_, i) => restoreSeriesState(texts[i % texts.length] ?? ""));
+    // Each target's history at its own level (large for 1 in 10, as its live samples below): a
+    // history at the other level would read as a drop, start a new segment and drop the history.
+    let states = Array.from({ length: targets }, (_, i) => {
+      const x = series[Math.floor(i / 10) % series.length];
+      return restoreSeriesState((i % 10 === 0 ? x?.large : x?.small) ?? "");
+    });
     for (let t = start + 60_000; t <= start + 3_600_000; t += 60_000) {
       for (const [i, state] of states.entries()) {
         const level = i % 10 === 0 ? profiles.inuse.large : profiles.inuse.small;

@@ -1,6 +1,7 @@
 // Folding samples into the state: segments (split at restarts and at drops of more than half),
 // block medians for the window, bucket medians for the load-cycle history.
 import type { DetectorConfig } from "./config.ts";
+import { packPoints, unpackPoints } from "./packed-points.ts";
 import { lowQuartile, median } from "./stats/order.ts";
 import { emptyPoints, type BucketAccumulator, type PointSeries, type SeriesState } from "./series-state.ts";
 import { timingOf } from "./timing.ts";
@@ -28,7 +29,7 @@ export function startSegment(state: SeriesState, t: number): void {
   state.segmentStart = t;
   state.open = emptyPoints();
   state.blocks = emptyPoints();
-  state.buckets = emptyPoints();
+  state.buckets = packPoints(emptyPoints());
   state.bucketAcc = null;
   state.low = null;
 }
@@ -178,6 +179,8 @@ function closeBucket(state: SeriesState, config: DetectorConfig): void {
   const heap = remedianValue(acc.heap);
   if (heap === null) return;
   const t = Math.round(acc.tSum / acc.n);
-  push(state.buckets, t, Math.round(heap), remedianValue(acc.goroutines));
-  dropOlderThan(state.buckets, t - 2 * config.cycleMs);
+  const buckets = unpackPoints(state.buckets);
+  push(buckets, t, Math.round(heap), remedianValue(acc.goroutines));
+  dropOlderThan(buckets, t - 2 * config.cycleMs);
+  state.buckets = packPoints(buckets);
 }

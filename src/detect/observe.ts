@@ -7,7 +7,8 @@ import { deseasonalize, evaluateCycleTier, type CycleTierResult, type Seasonal }
 import { InvalidSampleError } from "./errors.ts";
 import { addSample, blockMs, bucketMs, referenceLevel, startSegment } from "./ingest.ts";
 import { metricView, type MetricKind } from "./metric-view.ts";
-import type { CarriedEvidence, SeriesState } from "./series-state.ts";
+import { lastPointTime, unpackPoints } from "./packed-points.ts";
+import type { CarriedEvidence, PointSeries, SeriesState } from "./series-state.ts";
 import { evaluateSustainedTier, type SustainedTierResult } from "./sustained-tier.ts";
 import type { TierContext } from "./tier-context.ts";
 import { timingOf } from "./timing.ts";
@@ -55,10 +56,9 @@ function memoized<T extends TierResult>(state: SeriesState, slot: number, comput
     };
     cycleMemo.set(state, memo);
   }
-  const t = state.buckets.t;
   const segment = state.segmentStart ?? 0;
-  const count = t.length;
-  const lastT = t[count - 1] ?? 0;
+  const count = state.buckets.length;
+  const lastT = lastPointTime(state.buckets) ?? 0;
   const at = slot * KEY_LENGTH;
   const { keys, results } = memo;
   const hit = results[slot];
@@ -76,6 +76,7 @@ function memoized<T extends TierResult>(state: SeriesState, slot: number, comput
 
 function sustainedFor(
   state: SeriesState,
+  buckets: PointSeries,
   kind: MetricKind,
   seasonal: Seasonal | null,
   ctx: TierContext,
@@ -83,7 +84,7 @@ function sustainedFor(
   return memoized(state, slotOf("sustained", kind), () =>
     evaluateSustainedTier(
       {
-        buckets: deseasonalize(metricView(state.buckets, kind), seasonal),
+        buckets: deseasonalize(metricView(buckets, kind), seasonal),
         blocks: deseasonalize(metricView(state.blocks, kind), seasonal),
         segmentStart: state.segmentStart ?? 0,
       },
@@ -125,8 +126,9 @@ function endSegment(
   config: DetectorConfig,
 ): void {
   if (state.segmentStart === null) return;
+  const buckets = unpackPoints(state.buckets);
   const heap = summarizeSegment(
-    metricView(state.buckets, "heap"),
+    metricView(buckets, "heap"),
     metricView(state.blocks, "heap"),
     state.heap,
     at,
@@ -134,7 +136,7 @@ function endSegment(
     context(config, "heap"),
   );
   const goroutines = summarizeSegment(
-    metricView(state.buckets, "goroutines"),
+    metricView(buckets, "goroutines"),
     metricView(state.blocks, "goroutines"),
     state.goroutines,
     at,
@@ -164,34 +166,36 @@ export function oomLoopCalled(state: SeriesState): boolean {
 
 function cycleFor(
   state: SeriesState,
+  buckets: PointSeries,
   kind: MetricKind,
   config: DetectorConfig,
   ctx: TierContext,
 ): CycleTierResult {
   return memoized(state, slotOf("cycle", kind), () =>
-    evaluateCycleTier(metricView(state.buckets, kind), bucketMs(config), ctx),
+    evaluateCycleTier(metricView(buckets, kind), bucketMs(config), ctx),
   );
 }
 
 function evaluate(state: SeriesState, now: number, config: DetectorConfig): Assessment {
   const segmentStart = state.segmentStart ?? now;
+  const buckets = unpackPoints(state.buckets);
   const assessOne = (kind: MetricKind): MetricAssessment => {
     const ctx = context(config, kind);
     // With a full cycle in view, the fitted cycle is taken out before the trend tests.
-    const cycle = cycleFor(state, kind, config, ctx);
+    const cycle = cycleFor(state, buckets, kind, config, ctx);
     const view = deseasonalize(metricView(state.blocks, kind), cycle.seasonal);
     const hasData =
       kind === "heap" ||
       view.t.length > 0 ||
       state.open.goroutines.some((g) => g !== null) ||
-      state.buckets.goroutines.some((g) => g !== null);
+      buckets.goroutines.some((g) => g !== null);
     const memory = kind === "heap" ? state.heap : state.goroutines;
     const { assessment, memory: next } = assessMetric(
       {
         view,
-        buckets: deseasonalize(metricView(state.buckets, kind), cycle.seasonal),
+        buckets: deseasonalize(metricView(buckets, kind), cycle.seasonal),
         cycle: () => cycle,
-        sustained: () => sustainedFor(state, kind, cycle.seasonal, ctx),
+        sustained: () => sustainedFor(state, buckets, kind, cycle.seasonal, ctx),
         memory,
         carried: kind === "heap" ? state.carriedHeap : state.carriedGoroutines,
         oomGrowthStreak: kind === "heap" ? state.oomGrowthStreak : 0,

@@ -1,7 +1,9 @@
 // The per-container state the controller persists (ConfigMap) and restores after an operator
 // restart. Plain JSON data, bounded: raw samples only for the open block, three-interval block
-// medians for the window, and 15-minute bucket medians (downsampled) for two load cycles.
+// medians for the window, and 15-minute bucket medians (downsampled) for two load cycles. In memory
+// the buckets are packed (packed-points.ts); persisted, they are the same JSON arrays as always.
 import { InvalidSeriesStateError } from "./errors.ts";
+import { packPoints, unpackPoints, type PackedPoints } from "./packed-points.ts";
 import type { Assessment, Tier, Verdict } from "./types.ts";
 
 /** Parallel arrays; `goroutines` holds null where a sample had no goroutine count. */
@@ -61,9 +63,10 @@ export interface SeriesState {
   blocks: PointSeries;
   /**
    * Closed buckets (1/96 of a cycle each) after warm-up, within two cycles: for the heap, the lower
-   * envelope of their blocks (see ingest.ts); for goroutines, the median.
+   * envelope of their blocks (see ingest.ts); for goroutines, the median. Packed: read them with
+   * unpackPoints.
    */
-  buckets: PointSeries;
+  buckets: PackedPoints;
   /** The bucket being filled. */
   bucketAcc: BucketAccumulator | null;
   /** A sample below half the recent level, held until the next sample says glitch or drop. */
@@ -100,7 +103,7 @@ export function createSeriesState(): SeriesState {
     segmentStart: null,
     open: emptyPoints(),
     blocks: emptyPoints(),
-    buckets: emptyPoints(),
+    buckets: packPoints(emptyPoints()),
     bucketAcc: null,
     low: null,
     heap: idleMemory(),
@@ -117,7 +120,7 @@ export function createSeriesState(): SeriesState {
 
 /** A deep copy through JSON: what the controller stores is exactly what it gets back. */
 export function serializeSeriesState(state: SeriesState): string {
-  return JSON.stringify(state);
+  return JSON.stringify({ ...state, buckets: unpackPoints(state.buckets) });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -188,6 +191,7 @@ export function restoreSeriesState(json: string): SeriesState {
   const restored = value as unknown as Partial<SeriesState>;
   return {
     ...(value as unknown as SeriesState),
+    buckets: packPoints(value.buckets as PointSeries),
     bucketAcc: acc === undefined ? null : acc,
     oomShortRuns: restored.oomShortRuns ?? 0,
     segmentFirstHeap: restored.segmentFirstHeap ?? null,

@@ -3,7 +3,8 @@
 // a table of their names that two packed summaries of one pod can share. A JS array spends 8 bytes on
 // every number and each typed array view ~200 bytes of objects, so one buffer holds it all:
 //
-//   header (HEADER doubles) | bytes[n] | objects[n]  — Float64
+//   header (HEADER doubles)                         — Float64
+//   bytes[n] | objects[n]                           — Uint32 (Float64 when some count does not fit)
 //   line[n]                                         — Uint32 (Float64 when some line does not fit)
 //   function[n] | file[n]                           — Uint16 refs into `strings` (Uint32 for big tables)
 //
@@ -43,8 +44,9 @@ const Flag = {
   HasObjects: 4,
   WideLines: 8,
   WideRefs: 16,
+  WideCounts: 32,
   /** The in-use sample type's position in INUSE_SPACE_TYPES, plus one, from this bit on (0: none). */
-  InuseTypeShift: 5,
+  InuseTypeShift: 6,
 } as const;
 
 const UINT16_LIMIT = 0x10000;
@@ -56,11 +58,13 @@ function fitsUint32(x: number): boolean {
 
 /** Where each column starts, in bytes, for `n` sites. */
 function layout(n: number, flags: number) {
-  const lines = 8 * (HEADER + 2 * n);
+  const counts = 8 * HEADER;
+  const countBytes = flags & Flag.WideCounts ? 8 : 4;
+  const lines = counts + 2 * countBytes * n; // a multiple of 8: Float64 lines stay aligned
   const lineBytes = flags & Flag.WideLines ? 8 : 4;
   const refs = lines + lineBytes * n;
   const refBytes = flags & Flag.WideRefs ? 4 : 2;
-  return { lines, refs, end: refs + 2 * refBytes * n };
+  return { counts, lines, refs, end: refs + 2 * refBytes * n };
 }
 
 /** Refs of the kept sites into `table`, or undefined when it lacks a name. */
@@ -97,6 +101,7 @@ export function packHeapSummary(
     (t.symbolized ? Flag.Symbolized : 0) |
     (t.inexact ? Flag.Inexact : 0) |
     (t.hasObjects ? Flag.HasObjects : 0) |
+    (t.sites.bytes.every(fitsUint32) && t.sites.objects.every(fitsUint32) ? 0 : Flag.WideCounts) |
     (t.sites.line.every(fitsUint32) ? 0 : Flag.WideLines) |
     (strings.length <= UINT16_LIMIT ? 0 : Flag.WideRefs) |
     (inuseType << Flag.InuseTypeShift);
@@ -111,9 +116,9 @@ export function packHeapSummary(
     t.other.objects,
     flags,
   ]);
-  const { lines, refColumn } = views(data, n, flags, at);
-  data.set(t.sites.bytes, HEADER);
-  data.set(t.sites.objects, HEADER + n);
+  const { counts, lines, refColumn } = views(data, n, flags, at);
+  counts.set(t.sites.bytes);
+  counts.set(t.sites.objects, n);
   lines.set(t.sites.line);
   refColumn.set(refs);
   return { strings, data };
@@ -122,6 +127,11 @@ export function packHeapSummary(
 function views(data: Float64Array, n: number, flags: number, at: ReturnType<typeof layout>) {
   const { buffer, byteOffset } = data;
   return {
+    /** bytes[n] then objects[n]. */
+    counts:
+      flags & Flag.WideCounts
+        ? new Float64Array(buffer, byteOffset + at.counts, 2 * n)
+        : new Uint32Array(buffer, byteOffset + at.counts, 2 * n),
     lines:
       flags & Flag.WideLines
         ? new Float64Array(buffer, byteOffset + at.lines, n)
@@ -138,7 +148,7 @@ export function unpackHeapSummary(p: PackedHeapSummary): HeapSummary {
   const { data } = p;
   const n = data[Header.Sites] ?? 0;
   const flags = data[Header.Flags] ?? 0;
-  const { lines, refColumn } = views(data, n, flags, layout(n, flags));
+  const { counts, lines, refColumn } = views(data, n, flags, layout(n, flags));
   const inuseType = INUSE_SPACE_TYPES[(flags >> Flag.InuseTypeShift) - 1];
   return {
     kind: "heap",
@@ -153,8 +163,8 @@ export function unpackHeapSummary(p: PackedHeapSummary): HeapSummary {
       function: Array.from(refColumn.subarray(0, n)),
       file: Array.from(refColumn.subarray(n, 2 * n)),
       line: Array.from(lines),
-      bytes: Array.from(data.subarray(HEADER, HEADER + n)),
-      objects: Array.from(data.subarray(HEADER + n, HEADER + 2 * n)),
+      bytes: Array.from(counts.subarray(0, n)),
+      objects: Array.from(counts.subarray(n, 2 * n)),
     },
     other: {
       sites: data[Header.OtherSites] ?? 0,

@@ -302,7 +302,7 @@ describe("state", () => {
     for (const s of series(72, (m) => base * (1 + 0.2 * Math.sin(m / 100)), 0.02)) observe(state, s, config);
     expect(serializeSeriesState(state).length).toBeLessThan(12_000);
     expect(state.blocks.t.length).toBeLessThanOrEqual(40);
-    expect(state.buckets.t.length).toBeLessThanOrEqual(2 * 96 + 1);
+    expect(state.buckets.length).toBeLessThanOrEqual(2 * 96 + 1);
   });
 
   it("refuses malformed persisted state", () => {

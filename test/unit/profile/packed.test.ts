@@ -74,6 +74,16 @@ describe("packHeapSummary", () => {
     expect(withoutTotals(unpacked)).toEqual(withoutTotals(truncateHeapSummary(wide, Infinity)));
   });
 
+  it("holds counts that fit in 32 bits at half the width of those that do not", () => {
+    const packed = packHeapSummary(next, 48);
+    const n = Math.min(48, next.sites.bytes.length);
+    const big = { ...next, sites: { ...next.sites, bytes: next.sites.bytes.map((b) => b + 2 ** 32) } };
+    expect(packHeapSummary(big, 48).data.byteLength - packed.data.byteLength).toBe(8 * n);
+    expect(unpackHeapSummary(packHeapSummary(big, 48)).sites.bytes).toEqual(
+      truncateHeapSummary(big, 48).sites.bytes,
+    );
+  });
+
   it("diffs like the truncated summary for any summary", () => {
     const name = fc.constantFrom("a", "b", "main.f", "/src/x.go", "");
     const site = fc.record({
