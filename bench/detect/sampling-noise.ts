@@ -10,7 +10,7 @@ import {
   resolveDetectorConfig,
   type DetectorConfig,
 } from "../../src/detect/index.ts";
-import { MEM_PROFILE_RATE, sampledFlatHeap } from "./corpus/sampled-heap.ts";
+import { EFFECTIVE_SAMPLING_BYTES, sampledFlatHeap } from "./corpus/sampled-heap.ts";
 
 interface Outcome {
   leaking: number;
@@ -59,10 +59,13 @@ const speeds = [
     scrapes: 1_440,
   },
 ];
-// The controller tells the detector the profile's sampling period; a replay of exact figures does not.
+// The controller tells the detector the profile's sampling error; a replay of exact figures does not.
 const told = [
-  { name: "period unknown", sampling: {} },
-  { name: `period told (${MEM_PROFILE_RATE / 1024} KiB)`, sampling: { heapSamplingBytes: MEM_PROFILE_RATE } },
+  { name: "sampling unknown", sampling: {} },
+  {
+    name: `sampling told (${Math.round(EFFECTIVE_SAMPLING_BYTES / 1024)} KiB)`,
+    sampling: { heapSamplingBytes: EFFECTIVE_SAMPLING_BYTES },
+  },
 ];
 console.log(
   `A flat 4 MiB Go heap read through Go's 512 KiB heap-profile sampling (${runs} seeded runs per speed):`,

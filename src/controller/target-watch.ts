@@ -13,7 +13,7 @@ import {
   type SeriesState,
 } from "../detect/index.ts";
 import {
-  heapSamplingBytes,
+  effectiveSamplingBytes,
   inuseBytes,
   packHeapSummary,
   summarizeGoroutines,
@@ -201,7 +201,7 @@ export class TargetWatch {
     this.seenStartedAt = t.startedAt;
     const bytes = inuseBytes(heapSummary);
     // The heap figure of a sampled profile is an estimate: the detector weighs its error.
-    const sampling = heapSamplingBytes(heap.profile);
+    const sampling = effectiveSamplingBytes(heap.profile);
     const detector =
       sampling === undefined ? context.detector : { ...context.detector, heapSamplingBytes: sampling };
     const assessment = observe(

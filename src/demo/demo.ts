@@ -34,7 +34,9 @@ export interface DemoOptions {
   stayUp: boolean;
 }
 
-const LEAKY: DemoApp = { name: "leaky-app", behaviour: "slice", rate: "64KiB", memoryLimit: "256Mi" };
+// 512 KiB a second: the detector must see the rise above the heap profile's own sampling error within
+// the demo's two-minute window (a slower leak is a story for the default two-hour window).
+const LEAKY: DemoApp = { name: "leaky-app", behaviour: "slice", rate: "512KiB", memoryLimit: "1Gi" };
 const STEADY: DemoApp = { name: "steady-app", behaviour: "sawtooth", rate: "256KiB", memoryLimit: "256Mi" };
 
 interface EventItem {

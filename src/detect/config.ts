@@ -32,10 +32,11 @@ export interface DetectorConfig {
    */
   readonly heapCeilingBytes?: number;
   /**
-   * Mean bytes between the samples of the heap profile the heap figure comes from (the profile's
-   * `period`: Go's runtime.MemProfileRate, 512 KiB by default). That figure is an estimate whose error
-   * is about √(heap × period), large for a small heap: growth must stand out from it. Unset when the
-   * figure is exact (a runtime counter such as Go's HeapInuse).
+   * The heap figure's sampling error as an effective period: the error of a figure of H bytes is
+   * √(H × this). A heap profile that records allocations by size (Go: one per 512 KiB,
+   * runtime.MemProfileRate) counts each recorded one up, so its in-use figure is an estimate; for small
+   * objects this is about the period, for objects well above it next to nothing (the controller computes
+   * it from each profile's rows). Growth must stand out from that error. Unset when the figure is exact.
    */
   readonly heapSamplingBytes?: number;
   /**

@@ -1,7 +1,8 @@
 // The error a sampled heap profile adds to the heap figure. Go's heap profile (and most others) records
-// an allocation with a chance of about size / period and scales each recorded one up by the inverse of
-// that chance, so `inuse_space` is an estimate whose error is about √(level × period): ±1.4 MiB on a
-// 4 MiB heap at Go's default 512 KiB, ±7 MiB on 100 MiB. It wanders as objects are replaced.
+// an allocation of s bytes with a chance of 1 − e^(−s/period) and counts each recorded one up by the
+// inverse, so `inuse_space` is an estimate: for small objects its error is about √(level × period),
+// ±1.4 MiB on a 4 MiB heap at Go's default 512 KiB, ±7 MiB on 100 MiB; it wanders as objects are
+// replaced. `heapSamplingBytes` is that period, or less when the heap is made of large objects.
 import type { TierContext } from "./tier-context.ts";
 
 /**
@@ -13,8 +14,9 @@ export const SAMPLING_Z = 4;
 
 /**
  * How fast the sampling error alone can make the heap seem to move over a span, bytes per hour: two
- * readings a span apart differ by up to √2 · √(level × period). Zero for goroutines and when the
- * heap figure is exact (no `heapSamplingBytes`).
+ * readings a span apart differ by up to √2 · √(level × period), when every object was replaced in
+ * between (an upper bound: objects that stay keep their error). Zero for goroutines and when the heap
+ * figure is exact (no `heapSamplingBytes`).
  */
 export function samplingSlopeNoise(level: number, spanHours: number, ctx: TierContext): number {
   const period = ctx.kind === "heap" ? ctx.config.heapSamplingBytes : undefined;

@@ -183,12 +183,33 @@ export function heapSites(s: HeapSummary): HeapSite[] {
 }
 
 /**
- * Mean bytes between recorded allocations when the profile samples by size (its period, in bytes: Go's
- * runtime.MemProfileRate), else undefined. The in-use figure is then an estimate, not a count.
+ * The in-use figure of a profile that samples allocations by size (its period, in bytes: Go's
+ * runtime.MemProfileRate) is an estimate: an object of s bytes is recorded with chance p = 1 − e^(−s/R)
+ * and counted as s/p. Its variance is Σ bytes·s·(1 − p)/p over the sample rows — about bytes × R for
+ * small objects, next to nothing for objects well above R. Returned as an effective period, that
+ * variance over the in-use bytes (at most R), so the error of the figure is √(in-use × it). Undefined
+ * when the profile does not sample by size; the period itself when it has no object counts.
  */
-export function heapSamplingBytes(profile: Profile): number | undefined {
-  const bytes = profile.periodType?.unit === "bytes" && profile.period > 0;
-  return bytes ? profile.period : undefined;
+export function effectiveSamplingBytes(profile: Profile): number | undefined {
+  const period = profile.periodType?.unit === "bytes" && profile.period > 0 ? profile.period : undefined;
+  if (period === undefined) return undefined;
+  const space = findSampleType(profile, INUSE_SPACE_TYPES);
+  const objects = findSampleType(profile, INUSE_OBJECTS_TYPES);
+  if (space < 0 || objects < 0) return period;
+  const k = profile.sampleTypes.length;
+  const values = profile.values;
+  let bytes = 0;
+  let variance = 0;
+  for (let row = 0; row < values.length; row += k) {
+    const b = values[row + space] ?? 0;
+    const n = values[row + objects] ?? 0;
+    if (!(b > 0 && n > 0)) continue;
+    const size = b / n;
+    const missed = Math.exp(-size / period);
+    bytes += b;
+    variance += (b * size * missed) / (1 - missed);
+  }
+  return bytes > 0 ? Math.min(period, variance / bytes) : period;
 }
 
 /** In-use bytes of the profile (the total of its in-use space sample type). */

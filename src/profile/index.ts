@@ -20,7 +20,7 @@ export { InflightBudget, InflightLease } from "./inflight.ts";
 export type { HeapSite, HeapSummary, HeapSummaryOptions } from "./heap.ts";
 export {
   DEFAULT_MAX_SITES,
-  heapSamplingBytes,
+  effectiveSamplingBytes,
   heapSites,
   INUSE_SPACE_TYPES,
   inuseBytes,

@@ -3,12 +3,19 @@
 // read with a large error that wanders as objects are replaced. The service: a 4 MiB cache of 64
 // entries of 64 KiB, four entries replaced per scrape, plus twenty small runtime objects.
 
-export const MEM_PROFILE_RATE = 512 * 1024;
+const MEM_PROFILE_RATE = 512 * 1024;
 const ENTRY = 64 * 1024;
 const ENTRIES = 64;
 const REPLACED_PER_SCRAPE = 4;
 const RUNTIME_OBJECTS = 20;
 const RUNTIME_OBJECT = 16 * 1024;
+
+/**
+ * What the controller passes the detector for this heap (src/profile/heap.ts effectiveSamplingBytes):
+ * Σ bytes·s·(1 − p)/p over the in-use bytes, for objects of s = 64 KiB (the runtime objects are few).
+ */
+export const EFFECTIVE_SAMPLING_BYTES =
+  (ENTRY * Math.exp(-ENTRY / MEM_PROFILE_RATE)) / (1 - Math.exp(-ENTRY / MEM_PROFILE_RATE));
 
 /** A seeded linear congruential generator: the same series every time. */
 function random(seed: number): () => number {

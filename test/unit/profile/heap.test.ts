@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   decodeProfileBytes,
+  effectiveSamplingBytes,
   heapSites,
   InvalidSummaryError,
   inuseBytes,
@@ -193,5 +194,36 @@ describe("summarizeHeap", () => {
       { ...good, sites: { function: [0, 0], file: [1, 1], line: [3, 3], bytes: [1, 2], objects: [1, 1] } },
     ];
     for (const b of bad) expect(() => parseHeapSummary(b)).toThrow(InvalidSummaryError);
+  });
+});
+
+describe("effectiveSamplingBytes", () => {
+  const R = 512 * 1024;
+  const goHeap = () => decodeProfileBytes(fixture("go-heap.pb.gz"), { stacks: "leaf" });
+
+  it("is next to nothing when every allocation is recorded (this fixture was written at rate 1)", () => {
+    const p = goHeap();
+    expect(p.period).toBe(1);
+    expect(effectiveSamplingBytes(p)).toBeLessThan(1e-3);
+  });
+
+  it("is about the period for small objects, and far below it for objects well above it", () => {
+    const small = { ...goHeap(), period: R }; // ~1 KiB cache entries
+    expect(effectiveSamplingBytes(small)).toBeGreaterThan(0.9 * R);
+    expect(effectiveSamplingBytes(small)).toBeLessThanOrEqual(R);
+    const p = goHeap();
+    const k = p.sampleTypes.length;
+    const space = p.sampleTypes.findIndex((t) => t.type === "inuse_space");
+    const objects = p.sampleTypes.findIndex((t) => t.type === "inuse_objects");
+    const values = new Float64Array(k);
+    values[space] = 4 * 4 * 1024 * 1024; // four objects of 4 MiB: each recorded with chance 1 − e^-8
+    values[objects] = 4;
+    const large = { ...p, period: R, sampleCount: 1, values };
+    expect(effectiveSamplingBytes(large)).toBeLessThan(0.01 * R);
+  });
+
+  it("is undefined when the profile does not sample by size", () => {
+    const p = decodeProfileBytes(fixture("node-heap.pb.gz"), { stacks: "leaf" });
+    expect(effectiveSamplingBytes(p)).toBeUndefined();
   });
 });
