@@ -10,7 +10,7 @@ import {
   resolveDetectorConfig,
   type DetectorConfig,
 } from "../../src/detect/index.ts";
-import { EFFECTIVE_SAMPLING_BYTES, sampledFlatHeap } from "./corpus/sampled-heap.ts";
+import { ALLOCATED_PER_SCRAPE, EFFECTIVE_SAMPLING_BYTES, sampledFlatHeap } from "./corpus/sampled-heap.ts";
 
 interface Outcome {
   leaking: number;
@@ -73,7 +73,17 @@ console.log(
 for (const speed of speeds) {
   console.log(`\n${speed.name}`);
   for (const { name, sampling } of told) {
-    const o = simulate(resolveDetectorConfig({ ...speed.overrides, ...sampling }), speed.scrapes, runs);
+    const config = resolveDetectorConfig(speed.overrides);
+    // As the controller passes it: the allocation rate from the profiles' alloc_space, with the error.
+    const allocation =
+      "heapSamplingBytes" in sampling
+        ? { heapAllocBytesPerHour: (ALLOCATED_PER_SCRAPE * 3_600_000) / config.sampleIntervalMs }
+        : {};
+    const o = simulate(
+      resolveDetectorConfig({ ...speed.overrides, ...sampling, ...allocation }),
+      speed.scrapes,
+      runs,
+    );
     console.log(
       `  ${name.padEnd(24)} ever Leaking: ${o.leaking}/${runs} (${((100 * o.leaking) / runs).toFixed(0)}%)   ever Suspected: ${o.suspected}/${runs}`,
     );

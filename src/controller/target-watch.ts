@@ -26,6 +26,7 @@ import {
   type ProfileLimits,
   type ReceivedProfile,
 } from "../profile/index.ts";
+import { AllocationRate } from "./allocation-rate.ts";
 import {
   newEpisode,
   persistEpisode,
@@ -95,6 +96,7 @@ export class TargetWatch {
   private goroutineCount: number | undefined;
   private seenRestartCount: number;
   private seenStartedAt: number | undefined;
+  private readonly allocation = new AllocationRate();
   private baseline: Baseline | undefined;
   private nextBaseline: Baseline | undefined;
   /** The raw heap profile when suspicion began: the capture's `go tool pprof -base`. */
@@ -200,10 +202,19 @@ export class TargetWatch {
     this.seenRestartCount = t.restartCount;
     this.seenStartedAt = t.startedAt;
     const bytes = inuseBytes(heapSummary);
-    // The heap figure of a sampled profile is an estimate: the detector weighs its error.
+    // The heap figure of a sampled profile is an estimate: the detector weighs its error, bounded by
+    // how much the process allocates (a leak's new objects carry error, the heap it keeps does not).
+    if (restarted) this.allocation.reset();
+    const allocPerHour = this.allocation.observe(at, heapSummary.totals["alloc_space"]);
     const sampling = effectiveSamplingBytes(heap.profile);
     const detector =
-      sampling === undefined ? context.detector : { ...context.detector, heapSamplingBytes: sampling };
+      sampling === undefined
+        ? context.detector
+        : {
+            ...context.detector,
+            heapSamplingBytes: sampling,
+            ...(allocPerHour === undefined ? {} : { heapAllocBytesPerHour: allocPerHour }),
+          };
     const assessment = observe(
       this.series,
       {

@@ -40,6 +40,12 @@ export interface DetectorConfig {
    */
   readonly heapSamplingBytes?: number;
   /**
+   * Bytes the process allocates per hour (the heap profile's `alloc_space`, between scrapes). Bounds how
+   * much of the heap can have been replaced over a span, so how much sampling error a change of the heap
+   * figure can carry. Unset: the whole heap may have been.
+   */
+  readonly heapAllocBytesPerHour?: number;
+  /**
    * Growth faster than this (percent per hour) cannot come from a daily load cycle: a 24 h cycle of
    * ±30% climbs at most 2π·30%/24 h ≈ 7.9%/h. Slower growth must be proven over a full cycle.
    */
@@ -111,6 +117,9 @@ export function resolveDetectorConfig(overrides: Partial<DetectorConfig> = {}): 
   requirePositive("maxHealthyRampMs", config.maxHealthyRampMs, true);
   if (config.heapCeilingBytes !== undefined) requirePositive("heapCeilingBytes", config.heapCeilingBytes);
   if (config.heapSamplingBytes !== undefined) requirePositive("heapSamplingBytes", config.heapSamplingBytes);
+  if (config.heapAllocBytesPerHour !== undefined) {
+    requirePositive("heapAllocBytesPerHour", config.heapAllocBytesPerHour, true);
+  }
   if (!(config.sensitivity in sensitivityPresets)) {
     throw new InvalidDetectorConfigError("sensitivity", "must be Low, Medium or High");
   }

@@ -13,13 +13,17 @@ import type { TierContext } from "./tier-context.ts";
 export const SAMPLING_Z = 4;
 
 /**
- * How fast the sampling error alone can make the heap seem to move over a span, bytes per hour: two
- * readings a span apart differ by up to √2 · √(level × period), when every object was replaced in
- * between (an upper bound: objects that stay keep their error). Zero for goroutines and when the heap
- * figure is exact (no `heapSamplingBytes`).
+ * How fast the sampling error alone can make the heap seem to move over a span, bytes per hour. Objects
+ * that stay carry the same error in both readings, so only the bytes replaced in between count: two
+ * readings a span apart differ by up to √(2 × replaced × period). Replaced bytes are at most the level
+ * and at most what the process allocated over the span (`heapAllocBytesPerHour`, when known): a leak
+ * that only adds objects is not hidden behind the error of a heap it never touches. Zero for goroutines
+ * and when the heap figure is exact (no `heapSamplingBytes`).
  */
 export function samplingSlopeNoise(level: number, spanHours: number, ctx: TierContext): number {
   const period = ctx.kind === "heap" ? ctx.config.heapSamplingBytes : undefined;
   if (period === undefined || !(level > 0) || !(spanHours > 0)) return 0;
-  return Math.sqrt(2 * level * period) / spanHours;
+  const allocated = ctx.config.heapAllocBytesPerHour;
+  const replaced = allocated === undefined ? level : Math.min(level, allocated * spanHours);
+  return Math.sqrt(2 * replaced * period) / spanHours;
 }

@@ -17,6 +17,9 @@ const RUNTIME_OBJECT = 16 * 1024;
 export const EFFECTIVE_SAMPLING_BYTES =
   (ENTRY * Math.exp(-ENTRY / MEM_PROFILE_RATE)) / (1 - Math.exp(-ENTRY / MEM_PROFILE_RATE));
 
+/** Bytes the service allocates per scrape (the entries it replaces). */
+export const ALLOCATED_PER_SCRAPE = REPLACED_PER_SCRAPE * ENTRY;
+
 /** A seeded linear congruential generator: the same series every time. */
 function random(seed: number): () => number {
   let s = seed;

@@ -414,6 +414,21 @@ describe("demo speed (interval 2 s, window 2 m, warm-up 10 s)", () => {
     }
   });
 
+  it("weighs only the sampling error of what the process allocates: a 512 KiB/s leak on a 200 MiB heap is still called", () => {
+    const R = 512 * 1024;
+    const p = 1 - Math.exp(-1); // a 512 KiB chunk is recorded with this chance, counted as 512 KiB / p
+    const rand = noise(5);
+    let leaked = 0;
+    const samples: Sample[] = Array.from({ length: 150 }, (_, i) => {
+      for (let k = 0; k < 2; k++) if ((rand() + 1) / 2 < p) leaked += R / p;
+      return { t: START + i * 2000, heapInuseBytes: Math.round(200 * MIB * (1 + 0.01 * rand()) + leaked) };
+    });
+    // The whole heap's error (±10 MiB) would hide a 60 MiB-per-window rise; the allocated bytes' would not.
+    expect(firstLeaking(replay(samples, { ...demo, heapSamplingBytes: R }))).toBeUndefined();
+    const allocated = { ...demo, heapSamplingBytes: R, heapAllocBytesPerHour: R * 3600 };
+    expect(firstLeaking(replay(samples, allocated))?.heap.tier).toBe("fast");
+  });
+
   it("stays quiet on a flat heap and keeps its state small over hours", () => {
     const config = resolveDetectorConfig(demo);
     const state = createSeriesState();
