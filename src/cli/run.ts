@@ -28,6 +28,8 @@ const USAGE = `usage: leakwatch run [flags]
   --concurrency N                   scrapes in flight (default 32)
   --max-inflight-profile-bytes Q    inflated profile bytes all scrapes in flight may hold, as a
                                     quantity (default 16Mi; 4Mi..1Ti); scrapes wait for room
+  --weigh-sampling-error true|false the detector weighs each heap profile's sampling error
+                                    (default false; docs/detection.md, "Sampling noise")
   --log-level LEVEL                 trace, debug, info, warn, error, fatal (default info)
 `;
 
@@ -41,6 +43,7 @@ const FLAGS = {
   "leader-election-id": { type: "string" },
   concurrency: { type: "string" },
   "max-inflight-profile-bytes": { type: "string" },
+  "weigh-sampling-error": { type: "string" },
   "reconcile-concurrency": { type: "string" },
   "status-min-interval": { type: "string" },
   "log-level": { type: "string" },
@@ -94,6 +97,11 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       "max-inflight-profile-bytes",
       get("max-inflight-profile-bytes"),
       CONFIG_DEFAULTS.maxInflightProfileBytes,
+    ),
+    weighSamplingError: bool(
+      "weigh-sampling-error",
+      get("weigh-sampling-error"),
+      CONFIG_DEFAULTS.weighSamplingError,
     ),
     reconcileConcurrency: positiveInt(
       "reconcile-concurrency",

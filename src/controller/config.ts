@@ -19,6 +19,11 @@ export interface ControllerConfig {
    * most one profile may inflate to, when below the engine's own cap.
    */
   maxInflightProfileBytes: number;
+  /**
+   * Tell the detector each heap profile's sampling error (off by default: at the 1-minute windows of
+   * demos and tests it hides slow leaks on small heaps; see docs/detection.md, "Sampling noise").
+   */
+  weighSamplingError: boolean;
   /** LeakWatch reconciles in flight at once. */
   reconcileConcurrency: number;
   /** Least time between two status writes of one LeakWatch (verdict changes excepted). */
@@ -57,6 +62,7 @@ export const CONFIG_DEFAULTS = {
   leaseName: "leakwatch-controller",
   concurrency: 32,
   maxInflightProfileBytes: DEFAULT_MAX_INFLIGHT_PROFILE_BYTES,
+  weighSamplingError: false,
   reconcileConcurrency: 4,
   statusMinIntervalMs: 15_000,
   persistEveryIntervals: 3,

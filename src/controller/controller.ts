@@ -323,6 +323,7 @@ export class Controller implements ReconcileHost {
           source: sourceFor(settings.target.via, this.client),
           limits: this.limits,
           allowance: lease,
+          weighSamplingError: this.config.weighSamplingError,
           credentials: async () => this.credentials(runtime, signal),
         },
         this.now,

@@ -49,6 +49,8 @@ export interface ScrapeContext {
   limits: ProfileLimits;
   /** This scrape's share of the budget of inflated bytes in flight; the caller releases it. */
   allowance?: InflateAllowance;
+  /** Tell the detector the heap profile's sampling error (--weigh-sampling-error). */
+  weighSamplingError?: boolean;
   credentials: () => Promise<Credentials>;
 }
 
@@ -206,7 +208,7 @@ export class TargetWatch {
     // how much the process allocates (a leak's new objects carry error, the heap it keeps does not).
     if (restarted) this.allocation.reset();
     const allocPerHour = this.allocation.observe(at, heapSummary.totals["alloc_space"]);
-    const sampling = effectiveSamplingBytes(heap.profile);
+    const sampling = context.weighSamplingError === true ? effectiveSamplingBytes(heap.profile) : undefined;
     const detector =
       sampling === undefined
         ? context.detector

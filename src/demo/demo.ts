@@ -34,9 +34,7 @@ export interface DemoOptions {
   stayUp: boolean;
 }
 
-// 512 KiB a second: the detector must see the rise above the heap profile's own sampling error within
-// the demo's two-minute window (a slower leak is a story for the default two-hour window).
-const LEAKY: DemoApp = { name: "leaky-app", behaviour: "slice", rate: "512KiB", memoryLimit: "1Gi" };
+const LEAKY: DemoApp = { name: "leaky-app", behaviour: "slice", rate: "64KiB", memoryLimit: "256Mi" };
 const STEADY: DemoApp = { name: "steady-app", behaviour: "sawtooth", rate: "256KiB", memoryLimit: "256Mi" };
 
 interface EventItem {
@@ -129,6 +127,7 @@ async function story(
       identity: leaseIdentity("demo"),
       concurrency: 8,
       maxInflightProfileBytes: CONFIG_DEFAULTS.maxInflightProfileBytes,
+      weighSamplingError: CONFIG_DEFAULTS.weighSamplingError,
       reconcileConcurrency: 2,
       statusMinIntervalMs: 2_000,
       persistEveryIntervals: CONFIG_DEFAULTS.persistEveryIntervals,

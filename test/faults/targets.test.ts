@@ -34,9 +34,9 @@ const podName = (f: TargetFault): string => `bad-${f.toLowerCase()}`;
 /**
  * Faults at other targets must never stop the healthy neighbour from being scraped (Failing).
  * Its verdicts are recorded, not judged here: it is a 4 MiB Go heap read through the heap profile's
- * 512 KiB sampling, at demo speed (1 s scrapes, a one-minute window). The detector now weighs that
- * sampling error (docs/detection.md, "Sampling noise"; bench/detect/sampling-noise.ts: 0 of 200
- * modelled runs called), but detector precision is the detector benchmarks' to judge, not this suite's.
+ * 512 KiB sampling, at demo speed (1 s scrapes, a one-minute window), where the detector at times
+ * calls such noise `Leaking` unless told the sampling error (opt-in `--weigh-sampling-error`;
+ * docs/detection.md, "Sampling noise"). Detector precision is the detector benchmarks' to judge.
  */
 function neighbourFaults(r: FaultRun, seen: ReadonlySet<string> | undefined): void {
   if (seen === undefined || seen.size === 0) {

@@ -45,3 +45,14 @@ describe("--max-inflight-profile-bytes", () => {
     );
   });
 });
+
+describe("--weigh-sampling-error", () => {
+  it("is off by default, on by flag or environment, and refuses anything but true or false", () => {
+    expect(config([]).weighSamplingError).toBe(false);
+    expect(config(["--weigh-sampling-error", "true"]).weighSamplingError).toBe(true);
+    expect(config([], { LEAKWATCH_WEIGH_SAMPLING_ERROR: "true" }).weighSamplingError).toBe(true);
+    expect(() => config(["--weigh-sampling-error", "yes"])).toThrow(
+      /--weigh-sampling-error must be true or false/,
+    );
+  });
+});
