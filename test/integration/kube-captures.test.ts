@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CaptureConflictError,
@@ -23,6 +22,7 @@ import {
   type CaptureMeta,
 } from "../../src/kube/captures.ts";
 import { KubeClient, type CallOptions } from "../../src/kube/client.ts";
+import { decodeProfileBytes, heapSites, summarizeHeap } from "../../src/profile/index.ts";
 import type { ConfigMap } from "../../src/kube/configmaps.ts";
 import { KubeConnectionError } from "../../src/kube/errors.ts";
 import { startLeakyApp } from "../harness/goapps.ts";
@@ -98,10 +98,13 @@ describe("ConfigMapCaptureStore against the API server", () => {
       return Buffer.from(await res.arrayBuffer());
     };
     const base = await fetchBytes("heap?gc=1");
-    // The leak shows in the heap profile once a few sampled allocations have been retained.
-    const heap = await eventually("a heap profile naming the leak", async () => {
+    // The leak shows in the heap profile's in-use space once a few sampled allocations have been
+    // retained and published (Go publishes them a GC cycle or two later: the name alone can already
+    // be in the profile, from its allocation counts, while no in-use bytes are).
+    const heap = await eventually("a heap profile with the leak in use", async () => {
       const bytes = await fetchBytes("heap?gc=1");
-      return gunzipSync(bytes).includes("main.appendChunk") ? bytes : undefined;
+      const sites = heapSites(summarizeHeap(decodeProfileBytes(bytes, { stacks: "leaf" })));
+      return sites.some((site) => site.function === "main.appendChunk" && site.bytes > 0) ? bytes : undefined;
     });
     const goroutine = await fetchBytes("goroutine");
     const lw = await leakWatchIn("cap-go");
