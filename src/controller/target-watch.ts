@@ -98,7 +98,8 @@ export class TargetWatch {
   private goroutineCount: number | undefined;
   private seenRestartCount: number;
   private seenStartedAt: number | undefined;
-  private readonly allocation = new AllocationRate();
+  /** Only with --weigh-sampling-error: nothing to track per scrape otherwise. */
+  private allocation: AllocationRate | undefined;
   private baseline: Baseline | undefined;
   private nextBaseline: Baseline | undefined;
   /** The raw heap profile when suspicion began: the capture's `go tool pprof -base`. */
@@ -154,6 +155,29 @@ export class TargetWatch {
     };
   }
 
+  /**
+   * The heap figure of a sampled profile is an estimate: the detector weighs its error, bounded by how
+   * much the process allocates (a leak's new objects carry error, the heap it keeps does not).
+   */
+  private withSamplingError(
+    detector: DetectorConfig,
+    profile: ReceivedProfile["profile"],
+    summary: HeapSummary,
+    at: number,
+    restarted: boolean,
+  ): DetectorConfig {
+    this.allocation ??= new AllocationRate();
+    if (restarted) this.allocation.reset();
+    const allocPerHour = this.allocation.observe(at, summary.totals["alloc_space"]);
+    const sampling = effectiveSamplingBytes(profile);
+    if (sampling === undefined) return detector;
+    return {
+      ...detector,
+      heapSamplingBytes: sampling,
+      ...(allocPerHour === undefined ? {} : { heapAllocBytesPerHour: allocPerHour }),
+    };
+  }
+
   async scrape(context: ScrapeContext, now: () => number, signal: AbortSignal): Promise<ScrapeResult> {
     const { settings } = context;
     const t = this.target;
@@ -204,19 +228,10 @@ export class TargetWatch {
     this.seenRestartCount = t.restartCount;
     this.seenStartedAt = t.startedAt;
     const bytes = inuseBytes(heapSummary);
-    // The heap figure of a sampled profile is an estimate: the detector weighs its error, bounded by
-    // how much the process allocates (a leak's new objects carry error, the heap it keeps does not).
-    if (restarted) this.allocation.reset();
-    const allocPerHour = this.allocation.observe(at, heapSummary.totals["alloc_space"]);
-    const sampling = context.weighSamplingError === true ? effectiveSamplingBytes(heap.profile) : undefined;
     const detector =
-      sampling === undefined
-        ? context.detector
-        : {
-            ...context.detector,
-            heapSamplingBytes: sampling,
-            ...(allocPerHour === undefined ? {} : { heapAllocBytesPerHour: allocPerHour }),
-          };
+      context.weighSamplingError === true
+        ? this.withSamplingError(context.detector, heap.profile, heapSummary, at, restarted)
+        : context.detector;
     const assessment = observe(
       this.series,
       {
