@@ -30,6 +30,7 @@ import {
   wanderNoise,
 } from "./fast-checks.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
+import { limitRatePercent, onCourseReason } from "./limit-course.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { lowQuartile } from "./stats/order.ts";
@@ -68,13 +69,6 @@ const MIN_NOISE_PAIRS = 8;
 const FALL_BACK_NOISE_FACTOR = 3;
 /** A step's ramp may span this share of the window (12 min at the default 2 h). */
 const STEP_SHARE = 0.1;
-/**
- * Growth that would take the heap to its memory limit within this many windows (4 h at the default
- * 2 h) is fast enough to call, whatever a load cycle could do. A healthy ±30% daily cycle at its
- * steepest (7.9%/h of its mean) only looks on course when its limit is within 32% of its mean, its
- * daily peak at 98% of the limit: a service that close to its limit is at risk of an OOM kill anyway.
- */
-const LIMIT_HORIZON_WINDOWS = 2;
 export interface FastTierResult {
   readonly confirmed: boolean;
   /** Fast growth is present but has not yet lasted long enough or is slowing. */
@@ -129,7 +123,7 @@ function checkSuffix(
   // Growth surely fast enough to reach the memory limit within the horizon needs no proof that it
   // outpaces a load cycle: it is an alarm either way. It must still pass every shape test below.
   const cycleBar = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
-  const limitBar = limitRatePercent(fit, ref, ctx);
+  const limitBar = limitRatePercent(fit.level, ref, ctx);
   const fastBar = Math.min(fastPercent, limitBar);
   const sureBar = Math.min(cycleBar, limitBar);
   if (rel < fastBar || relLow < sureBar) {
@@ -201,19 +195,8 @@ function checkSuffix(
   const headsForLimit = rel < fastPercent || relLow < cycleBar || rel - margin < cycleBar;
   return {
     passes: true,
-    reason: `grew ${formatPercent(rel)}/h${ref < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}${headsForLimit ? `, on course to reach the memory limit within ${formatDuration(LIMIT_HORIZON_WINDOWS * ctx.config.windowMs)}` : ""}`,
+    reason: `grew ${formatPercent(rel)}/h${ref < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) for ${span}${headsForLimit ? `, ${onCourseReason(ctx)}` : ""}`,
   };
-}
-
-/**
- * The growth rate (%/h of `ref`) that takes the heap from its current level to the ceiling within the
- * horizon; Infinity without a ceiling (goroutines, or no memory limit).
- */
-function limitRatePercent(fit: TrendFit, ref: number, ctx: TierContext): number {
-  const ceiling = ctx.kind === "heap" ? ctx.config.heapCeilingBytes : undefined;
-  if (ceiling === undefined) return Infinity;
-  const headroom = Math.max(0, ceiling - fit.level);
-  return percentPerHour(headroom / ((LIMIT_HORIZON_WINDOWS * ctx.config.windowMs) / HOUR), ref);
 }
 
 /** Distinct suffix lengths in blocks, shortest first. */

@@ -4,7 +4,8 @@
 //    (in every quarter, without falling back, not as one step, not slowing down) at a Theil–Sen slope
 //    that is surely above the steepest one a load cycle shows over such a span — for amplitude 30% of
 //    its mean, or less when the history before the span proves the series never swings that far —
-//    allowing for this series' own slope noise at that time scale.
+//    allowing for this series' own slope noise at that time scale; or, with a memory limit, surely on
+//    course to reach it within the horizon (limit-course.ts).
 //  - every quarter: the heap rose, significantly, within every quarter of the last three quarters of
 //    a cycle (18 h of 24 h). Over such a stretch some quarter of any sinusoid falls by at least 0.4 of
 //    the overall slope: a load cycle of any amplitude cannot pass this test, with a margin for noise.
@@ -18,6 +19,7 @@ import {
 } from "./envelope.ts";
 import { formatDuration, formatPercent, formatRate } from "./format.ts";
 import { binnedMedians } from "./hourly.ts";
+import { limitRatePercent, onCourseReason } from "./limit-course.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { median } from "./stats/order.ts";
@@ -209,7 +211,9 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
   const ciScale = z / normalQuantile(0.5 + SLOPE_CONFIDENCE / 2);
   const sampling = percentPerHour(samplingSlopeNoise(fit.median, spanMs / HOUR, ctx), reference);
   const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise, SAMPLING_Z * sampling);
-  if (surely < cycleRate) {
+  // Steady growth on course to the memory limit is an alarm whatever a cycle could do.
+  const limitRate = limitRatePercent(fit.level, reference, ctx);
+  if (surely < Math.min(cycleRate, limitRate)) {
     return {
       passes: false,
       fit,
@@ -217,11 +221,16 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
       reason: `grew ${formatPercent(rel)}/h over ${span}: within what a load cycle of ±${formatPercent(100 * amplitude)} and this series' swings produce`,
     };
   }
+  const settled = reference < 0.95 * fit.median ? " of the level it settled at" : "";
+  const why =
+    surely < cycleRate
+      ? onCourseReason(ctx)
+      : `faster than a load cycle of ±${formatPercent(100 * amplitude)} can climb over that span`;
   return {
     passes: true,
     fit,
     rel,
-    reason: `grew ${formatPercent(rel)}/h${reference < 0.95 * fit.median ? " of the level it settled at" : ""} (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}, faster than a load cycle of ±${formatPercent(100 * amplitude)} can climb over that span`,
+    reason: `grew ${formatPercent(rel)}/h${settled} (${formatRate(fit.slopePerHour, ctx.kind)}) steadily over ${span}, ${why}`,
   };
 }
 

@@ -198,6 +198,31 @@ describe("verdicts on clear cases", () => {
     }
   });
 
+  it("calls slow steady growth on course to the memory limit before the limit, in the sustained tier", () => {
+    for (const seed of [1, 2, 3]) {
+      const samples = series(13, (m) => base * (1 + (0.04 * m) / 60), 0.02, seed); // at the limit at 12.5 h
+      expect(firstLeaking(replay(samples))).toBeUndefined();
+      const hit = firstLeaking(replay(samples, { heapCeilingBytes: 1.5 * base }));
+      expect(hit?.heap.tier).toBe("sustained");
+      expect((hit?.t ?? Infinity) - START).toBeLessThan(12 * HOUR);
+      expect(hit?.heap.reasons.join(" ")).toMatch(
+        /steadily over .*on course to reach the memory limit within 4h/,
+      );
+    }
+  });
+
+  it("does not call a ±30% daily load cycle on course when its peak sits at 82% of the limit", () => {
+    for (const seed of [1, 2, 3]) {
+      const samples = series(
+        48,
+        (m) => base * (1 + 0.3 * Math.sin((2 * Math.PI * m) / (24 * 60))),
+        0.02,
+        seed,
+      );
+      expect(firstLeaking(replay(samples, { heapCeilingBytes: (1.3 / 0.82) * base }))).toBeUndefined();
+    }
+  });
+
   it("calls a slow leak (3%/h) only after a sustained stretch, naming the tier", () => {
     const out = replay(series(40, (m) => base * (1 + (0.03 * m) / 60), 0.02));
     const hit = firstLeaking(out);

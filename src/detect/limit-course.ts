@@ -1,0 +1,32 @@
+// "On course to the memory limit": growth that would take the heap from its level to the ceiling within
+// the horizon is an alarm whatever a daily load cycle could do, once it passes every shape test (the
+// fast tier's on its window, the sustained tier's on spans of 4 h and more). A healthy ±30% daily cycle
+// projected from its own climb only looks on course when its daily peak is above 84% of the limit (the
+// worst phase and span: 88–91% for the fast tier's spans, 84–92% for the sustained tier's), before the
+// margin for noise: a service that close to its limit is at risk of an OOM kill anyway.
+import { formatDuration } from "./format.ts";
+import { percentPerHour, type TierContext } from "./tier-context.ts";
+
+const HOUR = 3_600_000;
+/** The horizon, in windows (4 h at the default 2 h). */
+const LIMIT_HORIZON_WINDOWS = 2;
+
+export function limitHorizonMs(ctx: TierContext): number {
+  return LIMIT_HORIZON_WINDOWS * ctx.config.windowMs;
+}
+
+/**
+ * The growth rate (%/h of `reference`) that takes the heap from `level` to the ceiling within the
+ * horizon; Infinity without a ceiling (goroutines, or no memory limit).
+ */
+export function limitRatePercent(level: number, reference: number, ctx: TierContext): number {
+  const ceiling = ctx.kind === "heap" ? ctx.config.heapCeilingBytes : undefined;
+  if (ceiling === undefined) return Infinity;
+  const headroom = Math.max(0, ceiling - level);
+  return percentPerHour(headroom / (limitHorizonMs(ctx) / HOUR), reference);
+}
+
+/** The words added to a call that only the limit made fast enough. */
+export function onCourseReason(ctx: TierContext): string {
+  return `on course to reach the memory limit within ${formatDuration(limitHorizonMs(ctx))}`;
+}
