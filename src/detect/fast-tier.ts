@@ -123,7 +123,7 @@ function checkSuffix(
   // Growth surely fast enough to reach the memory limit within the horizon needs no proof that it
   // outpaces a load cycle: it is an alarm either way. It must still pass every shape test below.
   const cycleBar = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
-  const limitBar = limitRatePercent(fit.level, ref, ctx);
+  const limitBar = limitRatePercent(fit.level, ref, view, ctx);
   const fastBar = Math.min(fastPercent, limitBar);
   const sureBar = Math.min(cycleBar, limitBar);
   if (rel < fastBar || relLow < sureBar) {

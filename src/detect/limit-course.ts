@@ -5,6 +5,8 @@
 // worst phase and span: 88–91% for the fast tier's spans, 84–92% for the sustained tier's), before the
 // margin for noise: a service that close to its limit is at risk of an OOM kill anyway.
 import { formatDuration } from "./format.ts";
+import { firstIndexFrom, type MetricView } from "./metric-view.ts";
+import { highQuartile } from "./stats/order.ts";
 import { percentPerHour, type TierContext } from "./tier-context.ts";
 
 const HOUR = 3_600_000;
@@ -16,17 +18,33 @@ export function limitHorizonMs(ctx: TierContext): number {
 }
 
 /**
- * The growth rate (%/h of `reference`) that takes the heap from `level` to the ceiling within the
- * horizon; Infinity without a ceiling (goroutines, or no memory limit).
+ * The growth rate (%/h of `reference`) that takes the heap from where it stands to the ceiling within
+ * the horizon; Infinity without a ceiling (goroutines, or no memory limit). Where it stands is the
+ * higher of the fitted `level` and the recent peaks (the last half window): a container is killed at
+ * its peaks (garbage not yet collected), not at the trough a trend through the lower envelope sees.
  */
-export function limitRatePercent(level: number, reference: number, ctx: TierContext): number {
+export function limitRatePercent(
+  level: number,
+  reference: number,
+  blocks: MetricView,
+  ctx: TierContext,
+): number {
   const ceiling = ctx.kind === "heap" ? ctx.config.heapCeilingBytes : undefined;
   if (ceiling === undefined) return Infinity;
-  const headroom = Math.max(0, ceiling - level);
+  const headroom = Math.max(0, ceiling - Math.max(level, recentPeak(blocks, ctx.config.windowMs / 2)));
   return percentPerHour(headroom / (limitHorizonMs(ctx) / HOUR), reference);
 }
 
 /** The words added to a call that only the limit made fast enough. */
 export function onCourseReason(ctx: TierContext): string {
   return `on course to reach the memory limit within ${formatDuration(limitHorizonMs(ctx))}`;
+}
+
+/**
+ * Where the heap's recent peaks stand: the high quartile of the last `spanMs` (robust to a lone
+ * allocation spike, which the container survives).
+ */
+function recentPeak(view: MetricView, spanMs: number): number {
+  const n = view.t.length;
+  return highQuartile(view.y.slice(firstIndexFrom(view, (view.t[n - 1] ?? 0) - spanMs), n));
 }

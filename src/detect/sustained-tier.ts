@@ -212,7 +212,7 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
   const sampling = percentPerHour(samplingSlopeNoise(fit.median, spanMs / HOUR, ctx), reference);
   const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise, SAMPLING_Z * sampling);
   // Steady growth on course to the memory limit is an alarm whatever a cycle could do.
-  const limitRate = limitRatePercent(fit.level, reference, ctx);
+  const limitRate = limitRatePercent(fit.level, reference, inputs.blocks, ctx);
   if (surely < Math.min(cycleRate, limitRate)) {
     return {
       passes: false,

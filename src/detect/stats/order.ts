@@ -93,3 +93,9 @@ export function lowQuartile(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(sorted.length / 4) - 1)] ?? 0;
 }
+
+/** The high quartile of a group (the second highest of five, the highest of up to four). */
+export function highQuartile(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, sorted.length - Math.ceil(sorted.length / 4))] ?? 0;
+}

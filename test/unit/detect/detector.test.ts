@@ -211,6 +211,16 @@ describe("verdicts on clear cases", () => {
     }
   });
 
+  it("judges the headroom from the heap's peaks, where the container is killed, not from its troughs", () => {
+    for (const seed of [1, 2, 3]) {
+      // GC leaves up to 20% garbage: the peaks reach the ceiling when the live heap is at 1.96 × base (12 h).
+      const samples = gcNoisy(12, (m) => base * (1 + (0.08 * m) / 60), 0.2, seed);
+      const hit = firstLeaking(replay(samples, { heapCeilingBytes: 1.96 * 1.2 * base }));
+      expect(hit).toBeDefined();
+      expect(hit?.heap.reasons.join(" ")).toMatch(/on course to reach the memory limit within 4h/);
+    }
+  });
+
   it("does not call a ±30% daily load cycle on course when its peak sits at 82% of the limit", () => {
     for (const seed of [1, 2, 3]) {
       const samples = series(
