@@ -71,6 +71,18 @@ export function largestRiseWithin(
   return { size, at };
 }
 
+/**
+ * The first third of the suffix rises at its own slope of at least MIN_THIRD_SHARE of the whole
+ * suffix's. A flat stretch followed by stacked traffic bursts passes the thirds-by-medians test (the
+ * middle third already holds part of the climb) but not this one.
+ */
+export function firstThirdRises(view: MetricView, from: number, fit: TrendFit): boolean {
+  const end = from + Math.floor((view.t.length - from) / 3);
+  if (end - from < 4) return true; // too few blocks to fit: the other tests decide
+  const early = fitTrend(view.t, view.y, from, end, SLOPE_CONFIDENCE);
+  return early.slopePerHour >= MIN_THIRD_SHARE * fit.slopePerHour;
+}
+
 /** Every third of the suffix rises (a step or a short ramp leaves one flat), by medians. */
 export function risesEveryThird(view: MetricView, from: number, fit: TrendFit): boolean {
   const n = view.t.length - from;

@@ -21,6 +21,7 @@ import {
   SLOPE_CONFIDENCE,
   cycleRatePercent,
   decelerates,
+  firstThirdRises,
   growsInJumps,
   largestRiseWithin,
   releases,
@@ -165,6 +166,10 @@ function checkSuffix(
     return { passes: false, reason: `growth over ${span} is irregular (tau ${fit.tau.toFixed(2)})` };
   }
   const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
+  // A span that starts flat overstates how long the growth has lasted: a shorter one must carry it.
+  if (!firstThirdRises(view, from, fit)) {
+    return { passes: false, reason: `growth over ${span} began later than that (its first third is flat)` };
+  }
   const fall = largestFallBack(view.y, from, to);
   if (fall > MAX_FALL_BACK_SHARE * rise + FALL_BACK_NOISE_FACTOR * stepNoise(view.y, from, to)) {
     return {
