@@ -42,6 +42,21 @@ const TAG_VALUE_PACKED = (2 << 3) | WIRE_LEN;
 const TAG_VALUE_ONE = (2 << 3) | WIRE_VARINT;
 const TAG_LABEL = (3 << 3) | WIRE_LEN;
 
+// Tags of Location's and Line's fields.
+const TAG_LOCATION_ID = (1 << 3) | WIRE_VARINT;
+const TAG_LOCATION_MAPPING = (2 << 3) | WIRE_VARINT;
+const TAG_LOCATION_ADDRESS = (3 << 3) | WIRE_VARINT;
+const TAG_LOCATION_LINE = (4 << 3) | WIRE_LEN;
+const TAG_LOCATION_IS_FOLDED = (5 << 3) | WIRE_VARINT;
+const TAG_LINE_FUNCTION = (1 << 3) | WIRE_VARINT;
+const TAG_LINE_NUMBER = (2 << 3) | WIRE_VARINT;
+// Tags of Function's fields.
+const TAG_FUNCTION_ID = (1 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_NAME = (2 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_SYSTEM_NAME = (3 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_FILE = (4 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_START_LINE = (5 << 3) | WIRE_VARINT;
+
 /** How many of each top-level field the message holds: sizes the arrays exactly. */
 interface Counts {
   samples: number;
@@ -135,10 +150,13 @@ class Scan {
     tables.charge(
       doubles * 8 + words * 4 + counts.strings * STRING_CACHE_BYTES + counts.sampleTypes * SAMPLE_TYPE_BYTES,
     );
-    const arena = new Arena(doubles, words);
+    // Every array is written before it is read: values and offsets as samples arrive (a sample
+    // of too few values is refused), the lists by push.
+    const arena = new Arena(doubles, words, "uninitialized");
     this.values = arena.f64(values);
     this.lineNumber = new F64List(arena.f64(lines), tables);
     this.stackOffsets = arena.u32(samples + 1);
+    this.stackOffsets[0] = 0;
     this.stack = new U32List(arena.u32(stackFrames), tables);
     this.labelOffsets = new U32List(arena.u32(labelOffsets), tables);
     this.labelOffsets.push(0);
@@ -215,34 +233,65 @@ function countFields(buf: Buffer): Counts {
     strings: 0,
   };
   const r = new ProtoReader(buf);
-  while (r.pos < r.end) {
-    if (buf[r.pos] === TAG_SAMPLE) {
-      counts.samples++;
-      r.pos++;
-      r.pos = r.delimitedEnd();
-      continue;
-    }
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === F_SAMPLE) counts.samples++;
-    else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
-    else if (field === F_STRING) counts.strings++;
-    else if ((field === F_LOCATION || field === F_FUNCTION) && (tag & 7) === WIRE_LEN) {
-      const end = r.delimitedEnd();
-      if (field === F_LOCATION) {
+  const end = buf.length;
+  let pos = 0;
+  while (pos < end) {
+    // The four fields nearly all of the message is made of, their lengths of one or two bytes.
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    const at = b0 < 0x80 ? pos + 2 : pos + 3;
+    const length = b0 < 0x80 ? b0 : b1 < 0x80 ? (b0 & 0x7f) | (b1 << 7) : -1;
+    if (length >= 0 && at + length <= end) {
+      if (tag === TAG_SAMPLE) {
+        counts.samples++;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_STRING) {
+        counts.strings++;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_LOCATION) {
         counts.locations++;
-        counts.locationBytes += end - r.pos;
-      } else {
+        counts.locationBytes += length;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_FUNCTION) {
         counts.functions++;
-        counts.functionBytes += end - r.pos;
+        counts.functionBytes += length;
+        pos = at + length;
+        continue;
       }
-      r.pos = end;
-      continue;
-    } else if (field === F_LOCATION) counts.locations++;
-    else if (field === F_FUNCTION) counts.functions++;
-    r.skip(tag & 7);
+    }
+    r.pos = pos;
+    countField(r, counts);
+    pos = r.pos;
   }
   return counts;
+}
+
+/** Counts one top-level field of any kind, and moves past it. */
+function countField(r: ProtoReader, counts: Counts): void {
+  const tag = r.tag();
+  const field = tag >>> 3;
+  if ((field === F_LOCATION || field === F_FUNCTION) && (tag & 7) === WIRE_LEN) {
+    const end = r.delimitedEnd();
+    if (field === F_LOCATION) {
+      counts.locations++;
+      counts.locationBytes += end - r.pos;
+    } else {
+      counts.functions++;
+      counts.functionBytes += end - r.pos;
+    }
+    r.pos = end;
+    return;
+  }
+  if (field === F_SAMPLE) counts.samples++;
+  else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
+  else if (field === F_STRING) counts.strings++;
+  else if (field === F_LOCATION) counts.locations++;
+  else if (field === F_FUNCTION) counts.functions++;
+  r.skip(tag & 7);
 }
 
 function readProfileField(r: ProtoReader, s: Scan): void {
@@ -483,61 +532,146 @@ function readLabel(r: ProtoReader, s: Scan): void {
   s.labelUnit.push(unit);
 }
 
+/**
+ * One location; r.end is its end. Go writes an id, an address, one line per frame (inlined
+ * first) and a mapping id, each varint of one or two bytes but the address: those are read
+ * inline, anything else through the reader.
+ */
 function readLocation(r: ProtoReader, s: Scan): void {
+  const buf = r.buf;
+  const end = r.end;
+  let pos = r.pos;
   let id = 0;
   let hi = 0;
   let lo = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) {
-      id = s.ids.intern(r.varint());
-    } else if (tag === ((3 << 3) | WIRE_VARINT)) {
-      r.varintWords();
-      hi = r.hi;
-      lo = r.lo;
-    } else if (tag === ((4 << 3) | WIRE_LEN)) {
-      const end = r.delimitedEnd();
-      const outer = r.end;
-      r.end = end;
-      readLine(r, s);
-      r.end = outer;
-    } else if (tag === ((2 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) {
-      r.skip(WIRE_VARINT); // mapping_id, is_folded
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    if (tag === TAG_LOCATION_ID && b0 < 0x80) {
+      id = b0;
+      pos += 2;
+    } else if (tag === TAG_LOCATION_ID && b1 < 0x80) {
+      id = (b0 & 0x7f) | (b1 << 7);
+      pos += 3;
+    } else if (tag === TAG_LOCATION_LINE && b0 < 0x80 && pos + 2 + b0 <= end) {
+      pos += 2;
+      readLine(buf, pos, pos + b0, r, s);
+      pos += b0;
+    } else if (tag === TAG_LOCATION_MAPPING && b0 < 0x80) {
+      pos += 2;
+    } else if (tag === TAG_LOCATION_ADDRESS && isFourByteVarint(buf, pos + 1, end)) {
+      hi = 0;
+      lo =
+        (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (((buf[pos + 3] ?? 0) & 0x7f) << 14) | ((buf[pos + 4] ?? 0) << 21);
+      pos += 5;
     } else {
-      skipOther(r, tag, 5);
+      r.pos = pos;
+      r.end = end;
+      const t = r.tag();
+      if (t === TAG_LOCATION_ID) {
+        id = s.ids.intern(r.varint());
+      } else if (t === TAG_LOCATION_ADDRESS) {
+        r.varintWords();
+        hi = r.hi;
+        lo = r.lo;
+      } else if (t === TAG_LOCATION_LINE) {
+        const lineEnd = r.delimitedEnd();
+        readLine(buf, r.pos, lineEnd, r, s);
+        r.pos = lineEnd;
+      } else if (t === TAG_LOCATION_MAPPING || t === TAG_LOCATION_IS_FOLDED) {
+        r.skip(WIRE_VARINT);
+      } else {
+        skipOther(r, t, 5);
+      }
+      pos = r.pos;
     }
   }
+  r.pos = pos;
   s.locationIds.push(id);
   s.addressHi.push(hi);
   s.addressLo.push(lo);
   s.lineOffsets.push(s.lineFunction.length);
 }
 
-function readLine(r: ProtoReader, s: Scan): void {
+/** A varint of exactly four bytes (28 bits: most addresses) starts at pos. */
+function isFourByteVarint(buf: Uint8Array, pos: number, end: number): boolean {
+  return (
+    pos + 3 < end &&
+    ((buf[pos] ?? 0) & (buf[pos + 1] ?? 0) & (buf[pos + 2] ?? 0)) >= 0x80 &&
+    (buf[pos + 3] ?? 0) < 0x80
+  );
+}
+
+/** One Line message in buf[pos, end); r is only used (and left moved) for the unusual. */
+function readLine(buf: Uint8Array, pos: number, end: number, r: ProtoReader, s: Scan): void {
   let fn = 0;
   let line = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) fn = s.ids.intern(r.varint());
-    else if (tag === ((2 << 3) | WIRE_VARINT)) line = r.int64();
-    else skipOther(r, tag, 3);
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    let v = -1;
+    if (b0 < 0x80) {
+      v = b0;
+      pos += 2;
+    } else if (b1 < 0x80) {
+      v = (b0 & 0x7f) | (b1 << 7);
+      pos += 3;
+    }
+    if (v >= 0 && tag === TAG_LINE_FUNCTION) fn = v;
+    else if (v >= 0 && tag === TAG_LINE_NUMBER) line = v;
+    else {
+      if (v >= 0) pos -= b0 < 0x80 ? 2 : 3;
+      r.pos = pos;
+      r.end = end;
+      const t = r.tag();
+      if (t === TAG_LINE_FUNCTION) fn = s.ids.intern(r.varint());
+      else if (t === TAG_LINE_NUMBER) line = r.int64();
+      else skipOther(r, t, 3);
+      pos = r.pos;
+    }
   }
   s.lineFunction.push(fn); // an interned id until assemble() resolves it
   s.lineNumber.push(line);
 }
 
+/** One function; r.end is its end. Go writes varints of one or two bytes: read inline. */
 function readFunction(r: ProtoReader, s: Scan): void {
+  const buf = r.buf;
+  const end = r.end;
+  let pos = r.pos;
   let id = 0;
   let name = 0;
   let file = 0;
-  while (r.pos < r.end) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) id = s.ids.intern(r.varint());
-    else if (tag === ((2 << 3) | WIRE_VARINT)) name = stringIndex(r);
-    else if (tag === ((4 << 3) | WIRE_VARINT)) file = stringIndex(r);
-    else if (tag === ((3 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) r.skip(WIRE_VARINT);
-    else skipOther(r, tag, 5);
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    let v = -1;
+    if (b0 < 0x80) {
+      v = b0;
+      pos += 2;
+    } else if (b1 < 0x80) {
+      v = (b0 & 0x7f) | (b1 << 7);
+      pos += 3;
+    }
+    if (v >= 0 && tag === TAG_FUNCTION_ID) id = v;
+    else if (v >= 0 && tag === TAG_FUNCTION_NAME) name = v;
+    else if (v >= 0 && tag === TAG_FUNCTION_FILE) file = v;
+    else if (v < 0 || (tag !== TAG_FUNCTION_SYSTEM_NAME && tag !== TAG_FUNCTION_START_LINE)) {
+      if (v >= 0) pos -= b0 < 0x80 ? 2 : 3;
+      r.pos = pos;
+      const t = r.tag();
+      if (t === TAG_FUNCTION_ID) id = s.ids.intern(r.varint());
+      else if (t === TAG_FUNCTION_NAME) name = stringIndex(r);
+      else if (t === TAG_FUNCTION_FILE) file = stringIndex(r);
+      else if (t === TAG_FUNCTION_SYSTEM_NAME || t === TAG_FUNCTION_START_LINE) r.skip(WIRE_VARINT);
+      else skipOther(r, t, 5);
+      pos = r.pos;
+    }
   }
+  r.pos = pos;
   s.functionIds.push(id);
   s.functionName.push(name);
   s.functionFile.push(file);
