@@ -189,33 +189,44 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
   const scan = new Scan(stacks === "leaf", countFields(buf), buf.length, tables);
   const r = new ProtoReader(buf);
   const end = buf.length;
+  let pos = 0;
   // Samples, locations, functions and strings are nearly all of the message: their one-byte
-  // tags skip the generic field dispatch.
-  while (r.pos < end) {
-    const tag = buf[r.pos];
-    if (tag === TAG_SAMPLE) {
-      r.pos++;
-      const sampleEnd = r.delimitedEnd();
-      readSample(r, scan, sampleEnd);
+  // tags and (nearly always) one- or two-byte lengths skip the generic field dispatch.
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    const at = b0 < 0x80 ? pos + 2 : pos + 3;
+    const length = b0 < 0x80 ? b0 : b1 < 0x80 ? (b0 & 0x7f) | (b1 << 7) : -1;
+    const fieldEnd = at + length;
+    if (length < 0 || fieldEnd > end) {
+      r.pos = pos;
       r.end = end;
-    } else if (tag === TAG_LOCATION) {
-      r.pos++;
-      r.end = r.delimitedEnd();
-      readLocation(r, scan);
-      r.end = end;
-    } else if (tag === TAG_FUNCTION) {
-      r.pos++;
-      r.end = r.delimitedEnd();
-      readFunction(r, scan);
-      r.end = end;
-    } else if (tag === TAG_STRING) {
-      r.pos++;
-      const stringEnd = r.delimitedEnd();
-      scan.strings.push(r.pos);
-      scan.strings.push(stringEnd);
-      r.pos = stringEnd;
-    } else {
       readProfileField(r, scan);
+      pos = r.pos;
+    } else if (tag === TAG_SAMPLE) {
+      r.pos = at;
+      readSample(r, scan, fieldEnd);
+      pos = fieldEnd;
+    } else if (tag === TAG_LOCATION) {
+      r.pos = at;
+      r.end = fieldEnd;
+      readLocation(r, scan);
+      pos = fieldEnd;
+    } else if (tag === TAG_FUNCTION) {
+      r.pos = at;
+      r.end = fieldEnd;
+      readFunction(r, scan);
+      pos = fieldEnd;
+    } else if (tag === TAG_STRING) {
+      scan.strings.push(at);
+      scan.strings.push(fieldEnd);
+      pos = fieldEnd;
+    } else {
+      r.pos = pos;
+      r.end = end;
+      readProfileField(r, scan);
+      pos = r.pos;
     }
   }
   return assemble(buf, scan, stacks);
@@ -423,11 +434,18 @@ function readSample(r: ProtoReader, s: Scan, end: number): void {
   while (pos < end) {
     const tag = buf[pos] ?? 0;
     if (tag === TAG_VALUE_PACKED || tag === TAG_LOCATION_PACKED) {
-      r.pos = pos + 1;
-      r.end = end;
-      const fieldEnd = r.delimitedEnd();
-      pos = r.pos;
-      r.end = fieldEnd;
+      const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+      let fieldEnd: number;
+      if (b0 < 0x80 && pos + 2 + b0 <= end) {
+        pos += 2;
+        fieldEnd = pos + b0;
+      } else {
+        r.pos = pos + 1;
+        r.end = end;
+        fieldEnd = r.delimitedEnd();
+        pos = r.pos;
+      }
+      r.end = fieldEnd; // for the reader's calls below
       if (tag === TAG_VALUE_PACKED) {
         while (pos < fieldEnd) {
           if (valueAt - valueStart === perSample) throw valueCountError(s, perSample + 1);
