@@ -151,8 +151,8 @@ export class SiteTable {
       objects: arena.f64(n),
       line: arena.f64(n),
       fn: arena.u32(n),
-      fns: [],
-      files: [],
+      fns: new Array<string>(n),
+      files: new Array<string>(n),
     };
     for (let k = 0; k < n; k++) {
       const i = candidates[k] ?? 0;
@@ -160,8 +160,8 @@ export class SiteTable {
       keys.objects[k] = objects[i] ?? 0;
       keys.line[k] = this.line[i] ?? 0;
       keys.fn[k] = this.fn[i] ?? NONE;
-      keys.fns.push(this.functionName(i));
-      keys.files.push(this.fileName(i));
+      keys.fns[k] = this.functionName(i);
+      keys.files[k] = this.fileName(i);
     }
     const sorted = sortKeys(keys, n, arena.i32(n), arena.i32(n));
     const other = { sites: this.size, bytes: 0, objects: 0 };
