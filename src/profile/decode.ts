@@ -1,6 +1,7 @@
 // A purpose-built profile.proto decoder: one pass over the message into typed arrays, then
 // ids resolved to table positions. Reads only what the summaries need (no mappings, no
 // comments) and, with stacks: "leaf", only the first location of each sample.
+import { readGoFunction, readGoLeafSample, readGoLocation } from "./decode-go.ts";
 import { MalformedProfileError, ProfileReferenceError } from "./errors.ts";
 import { IdIndex, IdInterner, NO_INDEX } from "./ids.ts";
 import type { LabelTable, LocationTable, Profile, SampleType, StackDepth } from "./profile.ts";
@@ -75,7 +76,8 @@ const STRING_CACHE_BYTES = 8;
 /** What a sample type costs on the JS heap, about: its pair of indexes, then its named object. */
 const SAMPLE_TYPE_BYTES = 96;
 
-class Scan {
+/** What the decode has read so far: the tables, filled as fields arrive. */
+export class Scan {
   readonly leafOnly: boolean;
   readonly tables: TableBudget;
   readonly ids: IdInterner;
@@ -191,7 +193,8 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
   if (buf.length > 0xfffffff0) throw new MalformedProfileError("message larger than 4 GiB");
   const stacks = options.stacks ?? "full";
   const tables = options.tables ?? new TableBudget(buf.length);
-  const scan = new Scan(stacks === "leaf", countFields(buf), buf.length, tables);
+  const leafOnly = stacks === "leaf";
+  const scan = new Scan(leafOnly, countFields(buf), buf.length, tables);
   const r = new ProtoReader(buf);
   const end = buf.length;
   let pos = 0;
@@ -210,18 +213,24 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
       readProfileField(r, scan);
       pos = r.pos;
     } else if (tag === TAG_SAMPLE) {
-      r.pos = at;
-      readSample(r, scan, fieldEnd);
+      if (!leafOnly || !readGoLeafSample(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        readSample(r, scan, fieldEnd);
+      }
       pos = fieldEnd;
     } else if (tag === TAG_LOCATION) {
-      r.pos = at;
-      r.end = fieldEnd;
-      readLocation(r, scan);
+      if (!readGoLocation(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        r.end = fieldEnd;
+        readLocation(r, scan);
+      }
       pos = fieldEnd;
     } else if (tag === TAG_FUNCTION) {
-      r.pos = at;
-      r.end = fieldEnd;
-      readFunction(r, scan);
+      if (!readGoFunction(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        r.end = fieldEnd;
+        readFunction(r, scan);
+      }
       pos = fieldEnd;
     } else if (tag === TAG_STRING) {
       addString(scan, at, fieldEnd);
@@ -553,62 +562,27 @@ function readLabel(r: ProtoReader, s: Scan): void {
   s.labelUnit.push(unit);
 }
 
-/**
- * One location; r.end is its end. Go writes an id, an address, one line per frame (inlined
- * first) and a mapping id, each varint of one or two bytes but the address: those are read
- * inline, anything else through the reader.
- */
+/** One location (r.end is its end), any layout; readGoLocation reads Go's. */
 function readLocation(r: ProtoReader, s: Scan): void {
-  const buf = r.buf;
-  const end = r.end;
-  let pos = r.pos;
   let id = 0;
   let hi = 0;
   let lo = 0;
-  while (pos < end) {
-    const tag = buf[pos] ?? 0;
-    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
-    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
-    if (tag === TAG_LOCATION_ID && b0 < 0x80) {
-      id = b0;
-      pos += 2;
-    } else if (tag === TAG_LOCATION_ID && b1 < 0x80) {
-      id = (b0 & 0x7f) | (b1 << 7);
-      pos += 3;
-    } else if (tag === TAG_LOCATION_LINE && b0 < 0x80 && pos + 2 + b0 <= end) {
-      pos += 2;
-      readLine(buf, pos, pos + b0, r, s);
-      pos += b0;
-    } else if (tag === TAG_LOCATION_MAPPING && b0 < 0x80) {
-      pos += 2;
-    } else if (tag === TAG_LOCATION_ADDRESS && isFourByteVarint(buf, pos + 1, end)) {
-      hi = 0;
-      lo =
-        (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (((buf[pos + 3] ?? 0) & 0x7f) << 14) | ((buf[pos + 4] ?? 0) << 21);
-      pos += 5;
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === TAG_LOCATION_ID) {
+      id = s.ids.intern(r.varint());
+    } else if (tag === TAG_LOCATION_ADDRESS) {
+      r.varintWords();
+      hi = r.hi;
+      lo = r.lo;
+    } else if (tag === TAG_LOCATION_LINE) {
+      withinDelimited(r, readLine, s);
+    } else if (tag === TAG_LOCATION_MAPPING || tag === TAG_LOCATION_IS_FOLDED) {
+      r.skip(WIRE_VARINT);
     } else {
-      r.pos = pos;
-      r.end = end;
-      const t = r.tag();
-      if (t === TAG_LOCATION_ID) {
-        id = s.ids.intern(r.varint());
-      } else if (t === TAG_LOCATION_ADDRESS) {
-        r.varintWords();
-        hi = r.hi;
-        lo = r.lo;
-      } else if (t === TAG_LOCATION_LINE) {
-        const lineEnd = r.delimitedEnd();
-        readLine(buf, r.pos, lineEnd, r, s);
-        r.pos = lineEnd;
-      } else if (t === TAG_LOCATION_MAPPING || t === TAG_LOCATION_IS_FOLDED) {
-        r.skip(WIRE_VARINT);
-      } else {
-        skipOther(r, t, 5);
-      }
-      pos = r.pos;
+      skipOther(r, tag, 5);
     }
   }
-  r.pos = pos;
   const at = s.locationCount++;
   s.locationIds[at] = id;
   s.addressHi[at] = hi;
@@ -616,84 +590,32 @@ function readLocation(r: ProtoReader, s: Scan): void {
   s.lineOffsets[at + 1] = s.lineFunction.length;
 }
 
-/** A varint of exactly four bytes (28 bits: most addresses) starts at pos. */
-function isFourByteVarint(buf: Uint8Array, pos: number, end: number): boolean {
-  return (
-    pos + 3 < end &&
-    ((buf[pos] ?? 0) & (buf[pos + 1] ?? 0) & (buf[pos + 2] ?? 0)) >= 0x80 &&
-    (buf[pos + 3] ?? 0) < 0x80
-  );
-}
-
-/** One Line message in buf[pos, end); r is only used (and left moved) for the unusual. */
-function readLine(buf: Uint8Array, pos: number, end: number, r: ProtoReader, s: Scan): void {
+function readLine(r: ProtoReader, s: Scan): void {
   let fn = 0;
   let line = 0;
-  while (pos < end) {
-    const tag = buf[pos] ?? 0;
-    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
-    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
-    let v = -1;
-    if (b0 < 0x80) {
-      v = b0;
-      pos += 2;
-    } else if (b1 < 0x80) {
-      v = (b0 & 0x7f) | (b1 << 7);
-      pos += 3;
-    }
-    if (v >= 0 && tag === TAG_LINE_FUNCTION) fn = v;
-    else if (v >= 0 && tag === TAG_LINE_NUMBER) line = v;
-    else {
-      if (v >= 0) pos -= b0 < 0x80 ? 2 : 3;
-      r.pos = pos;
-      r.end = end;
-      const t = r.tag();
-      if (t === TAG_LINE_FUNCTION) fn = s.ids.intern(r.varint());
-      else if (t === TAG_LINE_NUMBER) line = r.int64();
-      else skipOther(r, t, 3);
-      pos = r.pos;
-    }
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === TAG_LINE_FUNCTION) fn = s.ids.intern(r.varint());
+    else if (tag === TAG_LINE_NUMBER) line = r.int64();
+    else skipOther(r, tag, 3);
   }
   s.lineFunction.push(fn); // an interned id until assemble() resolves it
   s.lineNumber.push(line);
 }
 
-/** One function; r.end is its end. Go writes varints of one or two bytes: read inline. */
+/** One function (r.end is its end), any layout; readGoFunction reads Go's. */
 function readFunction(r: ProtoReader, s: Scan): void {
-  const buf = r.buf;
-  const end = r.end;
-  let pos = r.pos;
   let id = 0;
   let name = 0;
   let file = 0;
-  while (pos < end) {
-    const tag = buf[pos] ?? 0;
-    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
-    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
-    let v = -1;
-    if (b0 < 0x80) {
-      v = b0;
-      pos += 2;
-    } else if (b1 < 0x80) {
-      v = (b0 & 0x7f) | (b1 << 7);
-      pos += 3;
-    }
-    if (v >= 0 && tag === TAG_FUNCTION_ID) id = v;
-    else if (v >= 0 && tag === TAG_FUNCTION_NAME) name = v;
-    else if (v >= 0 && tag === TAG_FUNCTION_FILE) file = v;
-    else if (v < 0 || (tag !== TAG_FUNCTION_SYSTEM_NAME && tag !== TAG_FUNCTION_START_LINE)) {
-      if (v >= 0) pos -= b0 < 0x80 ? 2 : 3;
-      r.pos = pos;
-      const t = r.tag();
-      if (t === TAG_FUNCTION_ID) id = s.ids.intern(r.varint());
-      else if (t === TAG_FUNCTION_NAME) name = stringIndex(r);
-      else if (t === TAG_FUNCTION_FILE) file = stringIndex(r);
-      else if (t === TAG_FUNCTION_SYSTEM_NAME || t === TAG_FUNCTION_START_LINE) r.skip(WIRE_VARINT);
-      else skipOther(r, t, 5);
-      pos = r.pos;
-    }
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === TAG_FUNCTION_ID) id = s.ids.intern(r.varint());
+    else if (tag === TAG_FUNCTION_NAME) name = stringIndex(r);
+    else if (tag === TAG_FUNCTION_FILE) file = stringIndex(r);
+    else if (tag === TAG_FUNCTION_SYSTEM_NAME || tag === TAG_FUNCTION_START_LINE) r.skip(WIRE_VARINT);
+    else skipOther(r, tag, 5);
   }
-  r.pos = pos;
   const at = s.functionCount++;
   s.functionIds[at] = id;
   s.functionName[at] = name;
@@ -787,6 +709,17 @@ function resolveIds(
   what: "location" | "function",
   zeroIsNone: boolean,
 ): void {
+  if (index.sequential) {
+    // Ids 1…n (as Go writes them): position = id − 1, checked against n.
+    const none = zeroIsNone ? 0 : -1;
+    for (let i = 0; i < refs.length; i++) {
+      const id = refs[i] ?? 0;
+      if (id - 1 < index.count && id > 0) refs[i] = id - 1;
+      else if (id === none) refs[i] = NONE;
+      else throw new ProfileReferenceError(what, id);
+    }
+    return;
+  }
   for (let i = 0; i < refs.length; i++) {
     const id = refs[i] ?? 0;
     if (id === 0 && zeroIsNone) {
