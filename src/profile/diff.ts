@@ -70,8 +70,9 @@ class SiteIndex {
   readonly objects: Float64Array;
 
   constructor(capacity: number) {
-    this.keys = new KeyIndex(capacity);
-    const arena = new Arena(capacity * 2, capacity);
+    // One allocation for the key index and these columns.
+    const arena = new Arena(capacity * 2 + KeyIndex.doubles(capacity), capacity + KeyIndex.words(capacity));
+    this.keys = new KeyIndex(capacity, arena);
     this.bytes = arena.f64(capacity);
     this.objects = arena.f64(capacity);
     this.site = arena.i32(capacity);

@@ -39,8 +39,12 @@ export class SiteTable {
   /** capacity: how many locations will be added. */
   constructor(p: Profile, capacity: number) {
     this.p = p;
-    this.named = new KeyIndex(capacity);
-    const arena = new Arena(capacity * 3, p.functions.count + p.strings.count + capacity * 3);
+    // One allocation for the key index and these tables.
+    const arena = new Arena(
+      capacity * 3 + KeyIndex.doubles(capacity),
+      p.functions.count + p.strings.count + capacity * 3 + KeyIndex.words(capacity),
+    );
+    this.named = new KeyIndex(capacity, arena);
     this.canonical = arena.i32(p.functions.count).fill(-1);
     this.byName = arena.i32(p.strings.count).fill(-1);
     this.siteOf = arena.i32(capacity);
