@@ -94,10 +94,7 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
   const objects = findSampleType(p, INUSE_OBJECTS_TYPES);
   const byLocation = inuseByLeafLocation(p, space, objects);
   const sites = new SiteTable(p, byLocation.touchedCount + 1);
-  for (let i = 0; i < byLocation.touchedCount; i++) {
-    const loc = byLocation.touched[i] ?? 0;
-    sites.add(loc, byLocation.bytes[loc] ?? 0, byLocation.objects[loc] ?? 0);
-  }
+  sites.addLocations(byLocation.touched, byLocation.touchedCount, byLocation.bytes, byLocation.objects);
   if (byLocation.noStack.bytes !== 0 || byLocation.noStack.objects !== 0) {
     sites.add(-1, byLocation.noStack.bytes, byLocation.noStack.objects);
   }

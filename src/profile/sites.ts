@@ -55,6 +55,14 @@ export class SiteTable {
     this.objects = arena.f64(capacity);
   }
 
+  /** Adds the in-use values of locations[0 … count) (bytes and objects by location) to their sites. */
+  addLocations(locations: Uint32Array, count: number, bytes: Float64Array, objects: Float64Array): void {
+    for (let i = 0; i < count; i++) {
+      const loc = locations[i] ?? 0;
+      this.add(loc, bytes[loc] ?? 0, objects[loc] ?? 0);
+    }
+  }
+
   /** Adds a leaf location's in-use values to its site. loc -1 is "no stack". */
   add(loc: number, bytes: number, objects: number): void {
     const { locations: l, functions: f } = this.p;
