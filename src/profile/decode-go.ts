@@ -1,8 +1,9 @@
 // Fast paths for the field layouts Go's runtime/pprof writes, read straight through. Each is
 // small enough for V8 to inline into the decoder's loop (the general readers are not: measured,
-// a call per sample, location and function was a tenth of a decode). Each returns false, having
-// written nothing, for anything else — a varint of three bytes or more, another field, a second
-// line — and the general reader then reads the field from its start.
+// a call per sample, location and function was a tenth of a decode). Each returns false for
+// anything else — a varint of three bytes or more, another field, a second line — and the general
+// reader then reads the field from its start: nothing was counted or pushed (a sample's value
+// slots may have been written, and are written again).
 import type { Scan } from "./decode.ts";
 
 const TAG_SAMPLE_LOCATIONS = 0x0a; // 1: packed location ids
