@@ -1,6 +1,7 @@
 // A purpose-built profile.proto decoder: one pass over the message into typed arrays, then
 // ids resolved to table positions. Reads only what the summaries need (no mappings, no
 // comments) and, with stacks: "leaf", only the first location of each sample.
+import { readGoFunction, readGoLeafSample, readGoLocation } from "./decode-go.ts";
 import { MalformedProfileError, ProfileReferenceError } from "./errors.ts";
 import { IdIndex, IdInterner, NO_INDEX } from "./ids.ts";
 import type { LabelTable, LocationTable, Profile, SampleType, StackDepth } from "./profile.ts";
@@ -42,6 +43,21 @@ const TAG_VALUE_PACKED = (2 << 3) | WIRE_LEN;
 const TAG_VALUE_ONE = (2 << 3) | WIRE_VARINT;
 const TAG_LABEL = (3 << 3) | WIRE_LEN;
 
+// Tags of Location's and Line's fields.
+const TAG_LOCATION_ID = (1 << 3) | WIRE_VARINT;
+const TAG_LOCATION_MAPPING = (2 << 3) | WIRE_VARINT;
+const TAG_LOCATION_ADDRESS = (3 << 3) | WIRE_VARINT;
+const TAG_LOCATION_LINE = (4 << 3) | WIRE_LEN;
+const TAG_LOCATION_IS_FOLDED = (5 << 3) | WIRE_VARINT;
+const TAG_LINE_FUNCTION = (1 << 3) | WIRE_VARINT;
+const TAG_LINE_NUMBER = (2 << 3) | WIRE_VARINT;
+// Tags of Function's fields.
+const TAG_FUNCTION_ID = (1 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_NAME = (2 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_SYSTEM_NAME = (3 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_FILE = (4 << 3) | WIRE_VARINT;
+const TAG_FUNCTION_START_LINE = (5 << 3) | WIRE_VARINT;
+
 /** How many of each top-level field the message holds: sizes the arrays exactly. */
 interface Counts {
   samples: number;
@@ -60,7 +76,8 @@ const STRING_CACHE_BYTES = 8;
 /** What a sample type costs on the JS heap, about: its pair of indexes, then its named object. */
 const SAMPLE_TYPE_BYTES = 96;
 
-class Scan {
+/** What the decode has read so far: the tables, filled as fields arrive. */
+export class Scan {
   readonly leafOnly: boolean;
   readonly tables: TableBudget;
   readonly ids: IdInterner;
@@ -83,18 +100,23 @@ class Scan {
   readonly labelStr: U32List;
   readonly labelNum: F64List;
   readonly labelUnit: U32List;
-  // locations
-  readonly locationIds: U32List;
-  readonly addressHi: U32List;
-  readonly addressLo: U32List;
-  readonly lineOffsets: U32List;
+  // Locations, functions and strings: sized exactly from the counts, so written by position
+  // (measured: a list's push was an eighth of the decode).
+  locationCount = 0;
+  readonly locationIds: Uint32Array;
+  readonly addressHi: Uint32Array;
+  readonly addressLo: Uint32Array;
+  /** Location i's lines are [lineOffsets[i], lineOffsets[i+1]). */
+  readonly lineOffsets: Uint32Array;
   readonly lineFunction: U32List;
   readonly lineNumber: F64List;
-  // functions
-  readonly functionIds: U32List;
-  readonly functionName: U32List;
-  readonly functionFile: U32List;
-  readonly strings: U32List;
+  functionCount = 0;
+  readonly functionIds: Uint32Array;
+  readonly functionName: Uint32Array;
+  readonly functionFile: Uint32Array;
+  stringCount = 0;
+  /** (start, end) in the message per string. */
+  readonly stringRanges: Uint32Array;
 
   constructor(leafOnly: boolean, counts: Counts, messageBytes: number, tables: TableBudget) {
     this.leafOnly = leafOnly;
@@ -135,23 +157,26 @@ class Scan {
     tables.charge(
       doubles * 8 + words * 4 + counts.strings * STRING_CACHE_BYTES + counts.sampleTypes * SAMPLE_TYPE_BYTES,
     );
-    const arena = new Arena(doubles, words);
+    // Every array is written before it is read: values and offsets as samples arrive (a sample
+    // of too few values is refused), the lists by push.
+    const arena = new Arena(doubles, words, "uninitialized");
     this.values = arena.f64(values);
     this.lineNumber = new F64List(arena.f64(lines), tables);
     this.stackOffsets = arena.u32(samples + 1);
+    this.stackOffsets[0] = 0;
     this.stack = new U32List(arena.u32(stackFrames), tables);
     this.labelOffsets = new U32List(arena.u32(labelOffsets), tables);
     this.labelOffsets.push(0);
-    this.locationIds = new U32List(arena.u32(locations), tables);
-    this.addressHi = new U32List(arena.u32(locations), tables);
-    this.addressLo = new U32List(arena.u32(locations), tables);
-    this.lineOffsets = new U32List(arena.u32(locations + 1), tables);
-    this.lineOffsets.push(0);
+    this.locationIds = arena.u32(locations);
+    this.addressHi = arena.u32(locations);
+    this.addressLo = arena.u32(locations);
+    this.lineOffsets = arena.u32(locations + 1);
+    this.lineOffsets[0] = 0;
     this.lineFunction = new U32List(arena.u32(lines), tables);
-    this.functionIds = new U32List(arena.u32(functions), tables);
-    this.functionName = new U32List(arena.u32(functions), tables);
-    this.functionFile = new U32List(arena.u32(functions), tables);
-    this.strings = new U32List(arena.u32(counts.strings * 2), tables);
+    this.functionIds = arena.u32(functions);
+    this.functionName = arena.u32(functions);
+    this.functionFile = arena.u32(functions);
+    this.stringRanges = arena.u32(counts.strings * 2);
     // Labels are only read with full stacks; each list starts small and grows, charged.
     this.labelKey = new U32List(16, tables);
     this.labelStr = new U32List(16, tables);
@@ -168,36 +193,53 @@ export function decodeProfile(message: Uint8Array, options: DecodeOptions = {}):
   if (buf.length > 0xfffffff0) throw new MalformedProfileError("message larger than 4 GiB");
   const stacks = options.stacks ?? "full";
   const tables = options.tables ?? new TableBudget(buf.length);
-  const scan = new Scan(stacks === "leaf", countFields(buf), buf.length, tables);
+  const leafOnly = stacks === "leaf";
+  const scan = new Scan(leafOnly, countFields(buf), buf.length, tables);
   const r = new ProtoReader(buf);
   const end = buf.length;
+  let pos = 0;
   // Samples, locations, functions and strings are nearly all of the message: their one-byte
-  // tags skip the generic field dispatch.
-  while (r.pos < end) {
-    const tag = buf[r.pos];
-    if (tag === TAG_SAMPLE) {
-      r.pos++;
-      const sampleEnd = r.delimitedEnd();
-      readSample(r, scan, sampleEnd);
+  // tags and (nearly always) one- or two-byte lengths skip the generic field dispatch.
+  while (pos < end) {
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    const at = b0 < 0x80 ? pos + 2 : pos + 3;
+    const length = b0 < 0x80 ? b0 : b1 < 0x80 ? (b0 & 0x7f) | (b1 << 7) : -1;
+    const fieldEnd = at + length;
+    if (length < 0 || fieldEnd > end) {
+      r.pos = pos;
       r.end = end;
-    } else if (tag === TAG_LOCATION) {
-      r.pos++;
-      r.end = r.delimitedEnd();
-      readLocation(r, scan);
-      r.end = end;
-    } else if (tag === TAG_FUNCTION) {
-      r.pos++;
-      r.end = r.delimitedEnd();
-      readFunction(r, scan);
-      r.end = end;
-    } else if (tag === TAG_STRING) {
-      r.pos++;
-      const stringEnd = r.delimitedEnd();
-      scan.strings.push(r.pos);
-      scan.strings.push(stringEnd);
-      r.pos = stringEnd;
-    } else {
       readProfileField(r, scan);
+      pos = r.pos;
+    } else if (tag === TAG_SAMPLE) {
+      if (!leafOnly || !readGoLeafSample(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        readSample(r, scan, fieldEnd);
+      }
+      pos = fieldEnd;
+    } else if (tag === TAG_LOCATION) {
+      if (!readGoLocation(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        r.end = fieldEnd;
+        readLocation(r, scan);
+      }
+      pos = fieldEnd;
+    } else if (tag === TAG_FUNCTION) {
+      if (!readGoFunction(buf, at, fieldEnd, scan)) {
+        r.pos = at;
+        r.end = fieldEnd;
+        readFunction(r, scan);
+      }
+      pos = fieldEnd;
+    } else if (tag === TAG_STRING) {
+      addString(scan, at, fieldEnd);
+      pos = fieldEnd;
+    } else {
+      r.pos = pos;
+      r.end = end;
+      readProfileField(r, scan);
+      pos = r.pos;
     }
   }
   return assemble(buf, scan, stacks);
@@ -215,34 +257,65 @@ function countFields(buf: Buffer): Counts {
     strings: 0,
   };
   const r = new ProtoReader(buf);
-  while (r.pos < r.end) {
-    if (buf[r.pos] === TAG_SAMPLE) {
-      counts.samples++;
-      r.pos++;
-      r.pos = r.delimitedEnd();
-      continue;
-    }
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field === F_SAMPLE) counts.samples++;
-    else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
-    else if (field === F_STRING) counts.strings++;
-    else if ((field === F_LOCATION || field === F_FUNCTION) && (tag & 7) === WIRE_LEN) {
-      const end = r.delimitedEnd();
-      if (field === F_LOCATION) {
+  const end = buf.length;
+  let pos = 0;
+  while (pos < end) {
+    // The four fields nearly all of the message is made of, their lengths of one or two bytes.
+    const tag = buf[pos] ?? 0;
+    const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+    const b1 = pos + 2 < end ? (buf[pos + 2] ?? 0) : 0x80;
+    const at = b0 < 0x80 ? pos + 2 : pos + 3;
+    const length = b0 < 0x80 ? b0 : b1 < 0x80 ? (b0 & 0x7f) | (b1 << 7) : -1;
+    if (length >= 0 && at + length <= end) {
+      if (tag === TAG_SAMPLE) {
+        counts.samples++;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_STRING) {
+        counts.strings++;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_LOCATION) {
         counts.locations++;
-        counts.locationBytes += end - r.pos;
-      } else {
+        counts.locationBytes += length;
+        pos = at + length;
+        continue;
+      } else if (tag === TAG_FUNCTION) {
         counts.functions++;
-        counts.functionBytes += end - r.pos;
+        counts.functionBytes += length;
+        pos = at + length;
+        continue;
       }
-      r.pos = end;
-      continue;
-    } else if (field === F_LOCATION) counts.locations++;
-    else if (field === F_FUNCTION) counts.functions++;
-    r.skip(tag & 7);
+    }
+    r.pos = pos;
+    countField(r, counts);
+    pos = r.pos;
   }
   return counts;
+}
+
+/** Counts one top-level field of any kind, and moves past it. */
+function countField(r: ProtoReader, counts: Counts): void {
+  const tag = r.tag();
+  const field = tag >>> 3;
+  if ((field === F_LOCATION || field === F_FUNCTION) && (tag & 7) === WIRE_LEN) {
+    const end = r.delimitedEnd();
+    if (field === F_LOCATION) {
+      counts.locations++;
+      counts.locationBytes += end - r.pos;
+    } else {
+      counts.functions++;
+      counts.functionBytes += end - r.pos;
+    }
+    r.pos = end;
+    return;
+  }
+  if (field === F_SAMPLE) counts.samples++;
+  else if (field === F_SAMPLE_TYPE) counts.sampleTypes++;
+  else if (field === F_STRING) counts.strings++;
+  else if (field === F_LOCATION) counts.locations++;
+  else if (field === F_FUNCTION) counts.functions++;
+  r.skip(tag & 7);
 }
 
 function readProfileField(r: ProtoReader, s: Scan): void {
@@ -281,8 +354,7 @@ function readProfileField(r: ProtoReader, s: Scan): void {
     case F_STRING: {
       r.expect(wire, WIRE_LEN, field);
       const end = r.delimitedEnd();
-      s.strings.push(r.pos);
-      s.strings.push(end);
+      addString(s, r.pos, end);
       r.pos = end;
       return;
     }
@@ -374,11 +446,18 @@ function readSample(r: ProtoReader, s: Scan, end: number): void {
   while (pos < end) {
     const tag = buf[pos] ?? 0;
     if (tag === TAG_VALUE_PACKED || tag === TAG_LOCATION_PACKED) {
-      r.pos = pos + 1;
-      r.end = end;
-      const fieldEnd = r.delimitedEnd();
-      pos = r.pos;
-      r.end = fieldEnd;
+      const b0 = pos + 1 < end ? (buf[pos + 1] ?? 0) : 0x80;
+      let fieldEnd: number;
+      if (b0 < 0x80 && pos + 2 + b0 <= end) {
+        pos += 2;
+        fieldEnd = pos + b0;
+      } else {
+        r.pos = pos + 1;
+        r.end = end;
+        fieldEnd = r.delimitedEnd();
+        pos = r.pos;
+      }
+      r.end = fieldEnd; // for the reader's calls below
       if (tag === TAG_VALUE_PACKED) {
         while (pos < fieldEnd) {
           if (valueAt - valueStart === perSample) throw valueCountError(s, perSample + 1);
@@ -483,34 +562,32 @@ function readLabel(r: ProtoReader, s: Scan): void {
   s.labelUnit.push(unit);
 }
 
+/** One location (r.end is its end), any layout; readGoLocation reads Go's. */
 function readLocation(r: ProtoReader, s: Scan): void {
   let id = 0;
   let hi = 0;
   let lo = 0;
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) {
+    if (tag === TAG_LOCATION_ID) {
       id = s.ids.intern(r.varint());
-    } else if (tag === ((3 << 3) | WIRE_VARINT)) {
+    } else if (tag === TAG_LOCATION_ADDRESS) {
       r.varintWords();
       hi = r.hi;
       lo = r.lo;
-    } else if (tag === ((4 << 3) | WIRE_LEN)) {
-      const end = r.delimitedEnd();
-      const outer = r.end;
-      r.end = end;
-      readLine(r, s);
-      r.end = outer;
-    } else if (tag === ((2 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) {
-      r.skip(WIRE_VARINT); // mapping_id, is_folded
+    } else if (tag === TAG_LOCATION_LINE) {
+      withinDelimited(r, readLine, s);
+    } else if (tag === TAG_LOCATION_MAPPING || tag === TAG_LOCATION_IS_FOLDED) {
+      r.skip(WIRE_VARINT);
     } else {
       skipOther(r, tag, 5);
     }
   }
-  s.locationIds.push(id);
-  s.addressHi.push(hi);
-  s.addressLo.push(lo);
-  s.lineOffsets.push(s.lineFunction.length);
+  const at = s.locationCount++;
+  s.locationIds[at] = id;
+  s.addressHi[at] = hi;
+  s.addressLo[at] = lo;
+  s.lineOffsets[at + 1] = s.lineFunction.length;
 }
 
 function readLine(r: ProtoReader, s: Scan): void {
@@ -518,54 +595,68 @@ function readLine(r: ProtoReader, s: Scan): void {
   let line = 0;
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) fn = s.ids.intern(r.varint());
-    else if (tag === ((2 << 3) | WIRE_VARINT)) line = r.int64();
+    if (tag === TAG_LINE_FUNCTION) fn = s.ids.intern(r.varint());
+    else if (tag === TAG_LINE_NUMBER) line = r.int64();
     else skipOther(r, tag, 3);
   }
   s.lineFunction.push(fn); // an interned id until assemble() resolves it
   s.lineNumber.push(line);
 }
 
+/** One function (r.end is its end), any layout; readGoFunction reads Go's. */
 function readFunction(r: ProtoReader, s: Scan): void {
   let id = 0;
   let name = 0;
   let file = 0;
   while (r.pos < r.end) {
     const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_VARINT)) id = s.ids.intern(r.varint());
-    else if (tag === ((2 << 3) | WIRE_VARINT)) name = stringIndex(r);
-    else if (tag === ((4 << 3) | WIRE_VARINT)) file = stringIndex(r);
-    else if (tag === ((3 << 3) | WIRE_VARINT) || tag === ((5 << 3) | WIRE_VARINT)) r.skip(WIRE_VARINT);
+    if (tag === TAG_FUNCTION_ID) id = s.ids.intern(r.varint());
+    else if (tag === TAG_FUNCTION_NAME) name = stringIndex(r);
+    else if (tag === TAG_FUNCTION_FILE) file = stringIndex(r);
+    else if (tag === TAG_FUNCTION_SYSTEM_NAME || tag === TAG_FUNCTION_START_LINE) r.skip(WIRE_VARINT);
     else skipOther(r, tag, 5);
   }
-  s.functionIds.push(id);
-  s.functionName.push(name);
-  s.functionFile.push(file);
+  const at = s.functionCount++;
+  s.functionIds[at] = id;
+  s.functionName[at] = name;
+  s.functionFile[at] = file;
+}
+
+function addString(s: Scan, start: number, end: number): void {
+  const at = s.stringCount++;
+  s.stringRanges[2 * at] = start;
+  s.stringRanges[2 * at + 1] = end;
 }
 
 function assemble(buf: Buffer, s: Scan, stacks: StackDepth): Profile {
-  const strings = new StringTable(buf, s.strings.view());
+  const strings = new StringTable(buf, filled(s.stringRanges, 2 * s.stringCount));
   if (strings.count === 0 || strings.get(0) !== "") {
     throw new MalformedProfileError("the string table must start with an empty string");
   }
   const typeName = (i: number): string => strings.get(i);
   const sampleTypes: SampleType[] = s.sampleTypes.map(([t, u]) => ({ type: typeName(t), unit: typeName(u) }));
   const sampleCount = s.sampleCount;
-  const functionName = s.functionName.view();
-  const functionFile = s.functionFile.view();
+  const functionIds = filled(s.functionIds, s.functionCount);
+  const functionName = filled(s.functionName, s.functionCount);
+  const functionFile = filled(s.functionFile, s.functionCount);
   checkStrings(functionName, strings.count);
   checkStrings(functionFile, strings.count);
 
   const lineFunction = s.lineFunction.view();
-  resolveIds(lineFunction, new IdIndex(s.functionIds.view(), "function", s.tables), "function", true);
+  resolveIds(lineFunction, new IdIndex(functionIds, "function", s.tables), "function", true);
   const stackLocations = s.stack.view();
-  resolveIds(stackLocations, new IdIndex(s.locationIds.view(), "location", s.tables), "location", false);
+  resolveIds(
+    stackLocations,
+    new IdIndex(filled(s.locationIds, s.locationCount), "location", s.tables),
+    "location",
+    false,
+  );
 
   const locations: LocationTable = {
-    count: s.locationIds.length,
-    addressHi: s.addressHi.view(),
-    addressLo: s.addressLo.view(),
-    lineOffsets: s.lineOffsets.view(),
+    count: s.locationCount,
+    addressHi: filled(s.addressHi, s.locationCount),
+    addressLo: filled(s.addressLo, s.locationCount),
+    lineOffsets: filled(s.lineOffsets, s.locationCount + 1),
     lineFunction,
     lineNumber: s.lineNumber.view(),
   };
@@ -596,10 +687,15 @@ function assemble(buf: Buffer, s: Scan, stacks: StackDepth): Profile {
     stackLocations,
     labels,
     locations,
-    functions: { count: s.functionIds.length, name: functionName, file: functionFile },
+    functions: { count: s.functionCount, name: functionName, file: functionFile },
     strings,
     inexactValues: s.inexactValues,
   };
+}
+
+/** The first n entries of a table sized from the counts (all of it, in a valid message). */
+function filled(table: Uint32Array, n: number): Uint32Array {
+  return n === table.length ? table : table.subarray(0, n);
 }
 
 function checkStrings(indexes: Uint32Array, count: number): void {
@@ -613,6 +709,17 @@ function resolveIds(
   what: "location" | "function",
   zeroIsNone: boolean,
 ): void {
+  if (index.sequential) {
+    // Ids 1…n (as Go writes them): position = id − 1, checked against n.
+    const none = zeroIsNone ? 0 : -1;
+    for (let i = 0; i < refs.length; i++) {
+      const id = refs[i] ?? 0;
+      if (id - 1 < index.count && id > 0) refs[i] = id - 1;
+      else if (id === none) refs[i] = NONE;
+      else throw new ProfileReferenceError(what, id);
+    }
+    return;
+  }
   for (let i = 0; i < refs.length; i++) {
     const id = refs[i] ?? 0;
     if (id === 0 && zeroIsNone) {

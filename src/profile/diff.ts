@@ -70,8 +70,9 @@ class SiteIndex {
   readonly objects: Float64Array;
 
   constructor(capacity: number) {
-    this.keys = new KeyIndex(capacity);
-    const arena = new Arena(capacity * 2, capacity);
+    // One allocation for the key index and these columns.
+    const arena = new Arena(capacity * 2 + KeyIndex.doubles(capacity), capacity + KeyIndex.words(capacity));
+    this.keys = new KeyIndex(capacity, arena);
     this.bytes = arena.f64(capacity);
     this.objects = arena.f64(capacity);
     this.site = arena.i32(capacity);
@@ -96,21 +97,8 @@ class SiteIndex {
   }
 }
 
-class Interner {
-  private readonly ids = new Map<string, number>();
-  id(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.ids.size;
-      this.ids.set(s, id);
-    }
-    return id;
-  }
-}
-
-/** Indexes a summary's sites by interned names (shared by both summaries), not by string keys. */
-function indexSites(s: HeapSummary, by: Granularity, names: Interner): SiteIndex {
-  const ids = s.strings.map((x) => names.id(x));
+/** Indexes a summary's sites by string ids (shared by both summaries), not by string keys. */
+function indexSites(s: HeapSummary, by: Granularity, ids: readonly number[]): SiteIndex {
   const { function: fn, file, line, bytes, objects } = s.sites;
   const index = new SiteIndex(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
@@ -119,6 +107,22 @@ function indexSites(s: HeapSummary, by: Granularity, names: Interner): SiteIndex
     else index.add(fnId, ids[file[i] ?? -1] ?? 0, line[i] ?? 0, i, bytes[i] ?? 0, objects[i] ?? 0);
   }
   return index;
+}
+
+/**
+ * Ids for the strings of both summaries, equal for equal strings: the first position of the string
+ * in `next`, or -1 for a string of `base` that `next` lacks (its sites match none). One Map, of
+ * `next`'s strings only: the base's are looked up, never added.
+ */
+function sharedIds(base: HeapSummary, next: HeapSummary): { base: number[]; next: number[] } {
+  const strings = next.strings;
+  const first = new Map<string, number>();
+  for (let i = strings.length - 1; i >= 0; i--) first.set(strings[i] ?? "", i); // the first one wins
+  const unique = first.size === strings.length; // as summarizeHeap makes them
+  return {
+    base: base.strings.map((x) => first.get(x) ?? -1),
+    next: strings.map((x, i) => (unique ? i : (first.get(x) ?? -1))),
+  };
 }
 
 interface Sums {
@@ -137,8 +141,8 @@ interface Growth {
 export function diffHeap(base: HeapSummary, next: HeapSummary, options: DiffOptions = {}): HeapDiff {
   const by = options.by ?? "line";
   const limit = options.top ?? DEFAULT_DIFF_ROWS;
-  const names = new Interner();
-  const before = indexSites(base, by, names);
+  const ids = sharedIds(base, next);
+  const before = indexSites(base, by, ids.base);
   const str = (i: number | undefined): string => next.strings[i ?? -1] ?? "";
   const fnName = (g: Growth): string => str(next.sites.function[g.now.site]);
   const fileName = (g: Growth): string => (by === "function" ? "" : str(next.sites.file[g.now.site]));
@@ -151,20 +155,29 @@ export function diffHeap(base: HeapSummary, next: HeapSummary, options: DiffOpti
   // The top `limit` by growth, kept sorted as we go: no sort of every site.
   const top: Growth[] = [];
   const all = limit > 64; // for long lists a final sort beats insertion
-  const visit = (fn: number, file: number, line: number, now: Sums): void => {
+  const visit = (
+    fn: number,
+    file: number,
+    line: number,
+    site: number,
+    bytes: number,
+    objects: number,
+  ): void => {
     const at = before.find(fn, file, line);
+    const d = bytes - (at < 0 ? 0 : (before.bytes[at] ?? 0));
+    if (d <= 0) return;
+    const last = top[top.length - 1];
+    // Most sites fall short of the last of a full list on growth alone: no objects made for them.
+    if (!all && top.length >= limit && last !== undefined && d < last.delta) return;
     const was: Sums | undefined =
       at < 0
         ? undefined
         : { site: before.site[at] ?? 0, bytes: before.bytes[at] ?? 0, objects: before.objects[at] ?? 0 };
-    const d = now.bytes - (was?.bytes ?? 0);
-    if (d <= 0) return;
-    const g = { now, was, delta: d };
+    const g = { now: { site, bytes, objects }, was, delta: d };
     if (all) {
       top.push(g);
       return;
     }
-    const last = top[top.length - 1];
     if (top.length >= limit && last !== undefined && order(g, last) >= 0) return;
     let i = top.length;
     while (i > 0 && order(g, top[i - 1] ?? g) < 0) i--;
@@ -173,19 +186,23 @@ export function diffHeap(base: HeapSummary, next: HeapSummary, options: DiffOpti
   };
   if (by === "line") {
     // Sites are unique by function, file and line: no need to index the new summary.
-    const ids = next.strings.map((x) => names.id(x));
     const { function: fn, file, line, bytes, objects } = next.sites;
     for (let i = 0; i < bytes.length; i++) {
-      const now = { site: i, bytes: bytes[i] ?? 0, objects: objects[i] ?? 0 };
-      visit(ids[fn[i] ?? -1] ?? 0, ids[file[i] ?? -1] ?? 0, line[i] ?? 0, now);
+      visit(
+        ids.next[fn[i] ?? -1] ?? 0,
+        ids.next[file[i] ?? -1] ?? 0,
+        line[i] ?? 0,
+        i,
+        bytes[i] ?? 0,
+        objects[i] ?? 0,
+      );
     }
   } else {
-    const after = indexSites(next, by, names);
-    const fnIds = next.strings.map((x) => names.id(x));
+    const after = indexSites(next, by, ids.next);
     for (let e = 0; e < after.size; e++) {
       const site = after.site[e] ?? 0;
-      const now = { site, bytes: after.bytes[e] ?? 0, objects: after.objects[e] ?? 0 };
-      visit(fnIds[next.sites.function[site] ?? -1] ?? 0, 0, 0, now);
+      const fnId = ids.next[next.sites.function[site] ?? -1] ?? 0;
+      visit(fnId, 0, 0, site, after.bytes[e] ?? 0, after.objects[e] ?? 0);
     }
   }
   if (all) {

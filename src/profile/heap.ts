@@ -73,8 +73,23 @@ export function sampleTotals(p: Profile): Record<string, number> {
   const n = p.sampleTypes.length;
   const sums = new Float64Array(n);
   const values = p.values;
-  for (let row = 0; row < values.length; row += n) {
-    for (let t = 0; t < n; t++) sums[t] = (sums[t] ?? 0) + (values[row + t] ?? 0);
+  if (n === 4) {
+    // Go's heap profiles: four running sums in registers, not in memory (same order, same sums).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let row = 0; row < values.length; row += 4) {
+      s0 += values[row] ?? 0;
+      s1 += values[row + 1] ?? 0;
+      s2 += values[row + 2] ?? 0;
+      s3 += values[row + 3] ?? 0;
+    }
+    sums.set([s0, s1, s2, s3]);
+  } else {
+    for (let row = 0; row < values.length; row += n) {
+      for (let t = 0; t < n; t++) sums[t] = (sums[t] ?? 0) + (values[row + t] ?? 0);
+    }
   }
   const totals: Record<string, number> = {};
   p.sampleTypes.forEach((t, i) => {
@@ -94,10 +109,7 @@ export function summarizeHeap(p: Profile, options: HeapSummaryOptions = {}): Hea
   const objects = findSampleType(p, INUSE_OBJECTS_TYPES);
   const byLocation = inuseByLeafLocation(p, space, objects);
   const sites = new SiteTable(p, byLocation.touchedCount + 1);
-  for (let i = 0; i < byLocation.touchedCount; i++) {
-    const loc = byLocation.touched[i] ?? 0;
-    sites.add(loc, byLocation.bytes[loc] ?? 0, byLocation.objects[loc] ?? 0);
-  }
+  sites.addLocations(byLocation.touched, byLocation.touchedCount, byLocation.bytes, byLocation.objects);
   if (byLocation.noStack.bytes !== 0 || byLocation.noStack.objects !== 0) {
     sites.add(-1, byLocation.noStack.bytes, byLocation.noStack.objects);
   }

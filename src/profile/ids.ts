@@ -34,8 +34,8 @@ export const NO_INDEX = -1;
 /** Interned id → position in its table. */
 export class IdIndex {
   /** Ids are 1…n in table order (Go writes them so): position = id - 1, no table needed. */
-  private readonly sequential: boolean;
-  private readonly count: number;
+  readonly sequential: boolean;
+  readonly count: number;
   private readonly dense: Int32Array | undefined;
   private readonly sparse: Map<number, number> | undefined;
 

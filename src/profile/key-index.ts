@@ -11,15 +11,26 @@ export class KeyIndex {
   private readonly b: Int32Array;
   private readonly c: Float64Array;
 
-  /** capacity: how many distinct keys will be added, at most. */
-  constructor(capacity: number) {
-    let slots = 16;
-    while (slots < capacity * 2) slots *= 2;
-    const arena = new Arena(capacity, slots + capacity * 2);
+  /**
+   * capacity: how many distinct keys will be added, at most. arena: where to take the tables from
+   * (zeroed, with room for doubles(capacity) and words(capacity)), so that a caller's own columns
+   * and these are one allocation; by default, an arena of their own.
+   */
+  constructor(capacity: number, arena = new Arena(KeyIndex.doubles(capacity), KeyIndex.words(capacity))) {
     this.c = arena.f64(capacity);
-    this.slots = arena.i32(slots);
+    this.slots = arena.i32(slotCount(capacity));
     this.a = arena.i32(capacity);
     this.b = arena.i32(capacity);
+  }
+
+  /** Doubles a KeyIndex of this capacity takes from its arena. */
+  static doubles(capacity: number): number {
+    return capacity;
+  }
+
+  /** 32-bit words a KeyIndex of this capacity takes from its arena. */
+  static words(capacity: number): number {
+    return slotCount(capacity) + capacity * 2;
   }
 
   /** The entry of a key, or -1. */
@@ -50,6 +61,13 @@ export class KeyIndex {
     this.c[entry] = c;
     return entry;
   }
+}
+
+/** Slots for `capacity` keys: a power of two, at most half full. */
+function slotCount(capacity: number): number {
+  let slots = 16;
+  while (slots < capacity * 2) slots *= 2;
+  return slots;
 }
 
 /** Out of line, so the hot path stays small enough to inline. */

@@ -225,7 +225,7 @@ export class ProtoReader {
 }
 
 /**
- * Exactly-sized typed arrays carved out of one zeroed allocation. Allocating a typed array costs
+ * Exactly-sized typed arrays carved out of one allocation. Allocating a typed array costs
  * more than filling it at these sizes (measured: a dozen separate arrays for a 40 KiB profile,
  * 31 µs; the same views on one buffer, 13 µs), so a decode asks for all it knows it needs at once.
  */
@@ -235,11 +235,15 @@ export class Arena {
   private u32At: number;
   private readonly end: number;
 
-  /** Room for f64s doubles followed by u32s 32-bit words. */
-  constructor(f64s: number, u32s: number) {
+  /**
+   * Room for f64s doubles followed by u32s 32-bit words, zeroed; or not, for arrays that are
+   * written before they are read: zeroing is most of the cost of an allocation (measured: 120 KB,
+   * 5.5 µs zeroed, 0.4 µs not).
+   */
+  constructor(f64s: number, u32s: number, zeroed: "zeroed" | "uninitialized" = "zeroed") {
     this.u32At = f64s * 8;
     this.end = this.u32At + u32s * 4;
-    this.buffer = new ArrayBuffer(this.end);
+    this.buffer = zeroed === "zeroed" ? new ArrayBuffer(this.end) : Buffer.allocUnsafeSlow(this.end).buffer;
   }
 
   f64(n: number): Float64Array {

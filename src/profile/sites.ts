@@ -39,8 +39,12 @@ export class SiteTable {
   /** capacity: how many locations will be added. */
   constructor(p: Profile, capacity: number) {
     this.p = p;
-    this.named = new KeyIndex(capacity);
-    const arena = new Arena(capacity * 3, p.functions.count + p.strings.count + capacity * 3);
+    // One allocation for the key index and these tables.
+    const arena = new Arena(
+      capacity * 3 + KeyIndex.doubles(capacity),
+      p.functions.count + p.strings.count + capacity * 3 + KeyIndex.words(capacity),
+    );
+    this.named = new KeyIndex(capacity, arena);
     this.canonical = arena.i32(p.functions.count).fill(-1);
     this.byName = arena.i32(p.strings.count).fill(-1);
     this.siteOf = arena.i32(capacity);
@@ -49,6 +53,14 @@ export class SiteTable {
     this.line = arena.f64(capacity);
     this.bytes = arena.f64(capacity);
     this.objects = arena.f64(capacity);
+  }
+
+  /** Adds the in-use values of locations[0 … count) (bytes and objects by location) to their sites. */
+  addLocations(locations: Uint32Array, count: number, bytes: Float64Array, objects: Float64Array): void {
+    for (let i = 0; i < count; i++) {
+      const loc = locations[i] ?? 0;
+      this.add(loc, bytes[loc] ?? 0, objects[loc] ?? 0);
+    }
   }
 
   /** Adds a leaf location's in-use values to its site. loc -1 is "no stack". */
@@ -151,8 +163,8 @@ export class SiteTable {
       objects: arena.f64(n),
       line: arena.f64(n),
       fn: arena.u32(n),
-      fns: [],
-      files: [],
+      fns: new Array<string>(n),
+      files: new Array<string>(n),
     };
     for (let k = 0; k < n; k++) {
       const i = candidates[k] ?? 0;
@@ -160,8 +172,8 @@ export class SiteTable {
       keys.objects[k] = objects[i] ?? 0;
       keys.line[k] = this.line[i] ?? 0;
       keys.fn[k] = this.fn[i] ?? NONE;
-      keys.fns.push(this.functionName(i));
-      keys.files.push(this.fileName(i));
+      keys.fns[k] = this.functionName(i);
+      keys.files[k] = this.fileName(i);
     }
     const sorted = sortKeys(keys, n, arena.i32(n), arena.i32(n));
     const other = { sites: this.size, bytes: 0, objects: 0 };
@@ -169,16 +181,24 @@ export class SiteTable {
       other.bytes += bytes[i] ?? 0;
       other.objects += objects[i] ?? 0;
     }
-    const kept: KeptSites = { function: [], file: [], line: [], bytes: [], objects: [] };
-    for (let at = 0; at < n && at < limit; at++) {
+    const count = Math.min(n, limit);
+    const kept: KeptSites = {
+      function: new Array<string>(count),
+      file: new Array<string>(count),
+      line: [],
+      bytes: [],
+      objects: [],
+    };
+    for (let at = 0; at < count; at++) {
       const k = sorted[at] ?? 0;
       const b = keys.bytes[k] ?? 0;
       const o = keys.objects[k] ?? 0;
       other.sites--;
       other.bytes -= b;
       other.objects -= o;
-      kept.function.push(keys.fns[k] ?? "");
-      kept.file.push(keys.files[k] ?? "");
+      kept.function[at] = keys.fns[k] ?? "";
+      kept.file[at] = keys.files[k] ?? "";
+      // Numbers are pushed: the arrays stay packed, which the summary's readers index faster.
       kept.line.push(keys.line[k] ?? 0);
       kept.bytes.push(b);
       kept.objects.push(o);
