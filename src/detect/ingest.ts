@@ -3,7 +3,8 @@
 import type { DetectorConfig } from "./config.ts";
 import { packPoints, unpackPoints } from "./packed-points.ts";
 import { lowQuartile, median } from "./stats/order.ts";
-import { emptyPoints, type BucketAccumulator, type PointSeries, type SeriesState } from "./series-state.ts";
+import { emptyPoints, type PointSeries } from "./points.ts";
+import type { BucketAccumulator, SeriesState } from "./series-state.ts";
 import { timingOf } from "./timing.ts";
 
 /** Remedian base: a bucket's median is built from medians of five, then of five of those, and so on. */

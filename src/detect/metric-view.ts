@@ -1,5 +1,5 @@
 // One metric's values out of the shared point arrays (goroutine counts may be missing).
-import type { PointSeries } from "./series-state.ts";
+import type { PointSeries } from "./points.ts";
 
 export type MetricKind = "heap" | "goroutines";
 

@@ -8,7 +8,7 @@
 //
 // A missing goroutine count is NaN in both forms (counts are finite, so NaN is never a value).
 // unpackPoints gives back exactly the numbers that were packed.
-import type { PointSeries } from "./series-state.ts";
+import type { PointSeries } from "./points.ts";
 
 export interface PackedPoints {
   readonly length: number;

@@ -4,14 +4,8 @@
 // the buckets are packed (packed-points.ts); persisted, they are the same JSON arrays as always.
 import { InvalidSeriesStateError } from "./errors.ts";
 import { packPoints, unpackPoints, type PackedPoints } from "./packed-points.ts";
+import { emptyPoints, type PointSeries } from "./points.ts";
 import type { Assessment, Tier, Verdict } from "./types.ts";
-
-/** Parallel arrays; `goroutines` holds null where a sample had no goroutine count. */
-export interface PointSeries {
-  t: number[];
-  heap: number[];
-  goroutines: (number | null)[];
-}
 
 /** What the detector remembers of its last verdict on one metric. */
 export interface MetricMemory {
@@ -86,10 +80,6 @@ export interface SeriesState {
   segmentFirstHeap: number | null;
   lastHeap: number | null;
   last: Assessment | null;
-}
-
-export function emptyPoints(): PointSeries {
-  return { t: [], heap: [], goroutines: [] };
 }
 
 function idleMemory(): MetricMemory {

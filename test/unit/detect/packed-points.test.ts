@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lastPointTime, packPoints, unpackPoints } from "../../../src/detect/packed-points.ts";
-import type { PointSeries } from "../../../src/detect/series-state.ts";
+import type { PointSeries } from "../../../src/detect/points.ts";
 
 const series = (t: number[], heap: number[], goroutines: (number | null)[]): PointSeries => ({
   t,
