@@ -4,7 +4,7 @@
 // anything else — a varint of three bytes or more, another field, a second line — and the general
 // reader then reads the field from its start: nothing was counted or pushed (a sample's value
 // slots may have been written, and are written again).
-import type { Scan } from "./decode.ts";
+import type { Scan } from "./scan.ts";
 
 const TAG_SAMPLE_LOCATIONS = 0x0a; // 1: packed location ids
 const TAG_SAMPLE_VALUES = 0x12; // 2: packed values
