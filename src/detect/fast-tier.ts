@@ -31,7 +31,7 @@ import {
   wanderNoise,
 } from "./fast-checks.ts";
 import { formatBytes, formatDuration, formatPercent, formatRate } from "./format.ts";
-import { limitRatePercent, onCourseReason } from "./limit-course.ts";
+import { limitRate, onCourseReason, type LimitRate } from "./limit-course.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { lowQuartile } from "./stats/order.ts";
@@ -101,6 +101,7 @@ function checkSuffix(
   fit: TrendFit,
   reference: number,
   noise: SlopeNoise,
+  limit: LimitRate,
   ctx: TierContext,
 ): Check {
   const to = view.t.length;
@@ -124,7 +125,7 @@ function checkSuffix(
   // Growth surely fast enough to reach the memory limit within the horizon needs no proof that it
   // outpaces a load cycle: it is an alarm either way. It must still pass every shape test below.
   const cycleBar = Math.min(cycleRatePercent(ctx.config.cycleMs), fastPercent);
-  const limitBar = limitRatePercent(fit.level, ref, view, ctx);
+  const limitBar = limit(fit.level, ref);
   const fastBar = Math.min(fastPercent, limitBar);
   const sureBar = Math.min(cycleBar, limitBar);
   if (rel < fastBar || relLow < sureBar) {
@@ -165,11 +166,11 @@ function checkSuffix(
   if (fit.tau < MIN_TAU) {
     return { passes: false, reason: `growth over ${span} is irregular (tau ${fit.tau.toFixed(2)})` };
   }
-  const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
   // A span that starts flat overstates how long the growth has lasted: a shorter one must carry it.
   if (!firstThirdRises(view, from, fit)) {
     return { passes: false, reason: `growth over ${span} began later than that (its first third is flat)` };
   }
+  const rise = fit.slopePerHour * ((fit.spanMs + ctx.blockMs) / HOUR);
   const fall = largestFallBack(view.y, from, to);
   if (fall > MAX_FALL_BACK_SHARE * rise + FALL_BACK_NOISE_FACTOR * stepNoise(view.y, from, to)) {
     return {
@@ -233,6 +234,7 @@ export function evaluateFastTier(
   );
   const reference = floor > 0 ? floor / (1 - MAX_CYCLE_AMPLITUDE) : windowFit.median;
   const historySince = Math.max(segmentStart + config.warmupMs, last - config.cycleMs);
+  const limit = limitRate(view, ctx);
   const noise: SlopeNoise = (lagMs, before) => {
     const h = historyBefore(view, buckets, blocksPerBucket, timing.bucketMs, before, historySince);
     return h === null ? null : historicSlopeScale(h, lagMs, MIN_NOISE_PAIRS);
@@ -250,7 +252,7 @@ export function evaluateFastTier(
       continue;
     }
     const fit = from === 0 ? windowFit : fitTrend(view.t, view.y, from, n, SLOPE_CONFIDENCE);
-    const check = checkSuffix(view, from, fit, reference, noise, ctx);
+    const check = checkSuffix(view, from, fit, reference, noise, limit, ctx);
     if (check.passes) best = { fit, from, reason: check.reason };
     else lastFailure = check.reason;
     if (from === 0) break;

@@ -19,7 +19,7 @@ import {
 } from "./envelope.ts";
 import { formatDuration, formatPercent, formatRate } from "./format.ts";
 import { binnedMedians } from "./hourly.ts";
-import { limitRatePercent, onCourseReason } from "./limit-course.ts";
+import { limitRate, onCourseReason, type LimitRate } from "./limit-course.ts";
 import { firstIndexFrom, largestFallBack, type MetricView } from "./metric-view.ts";
 import { normalQuantile } from "./stats/normal.ts";
 import { median } from "./stats/order.ts";
@@ -138,7 +138,13 @@ function slowsDown(view: MetricView, from: number, to: number): boolean {
   return first > 0 && second < MIN_HALF_RATIO * first;
 }
 
-function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: TierContext): SpanCheck {
+function checkSpan(
+  inputs: SustainedInputs,
+  spanMs: number,
+  floor: number,
+  limit: LimitRate,
+  ctx: TierContext,
+): SpanCheck {
   const { buckets } = inputs;
   const { config, timing } = ctx;
   const n = buckets.t.length;
@@ -225,8 +231,7 @@ function checkSpan(inputs: SustainedInputs, spanMs: number, floor: number, ctx: 
   const sampling = percentPerHour(samplingSlopeNoise(fit.median, spanMs / HOUR, ctx), reference);
   const surely = rel - Math.hypot(ciScale * (rel - relLow), z * noise, SAMPLING_Z * sampling);
   // Steady growth on course to the memory limit is an alarm whatever a cycle could do.
-  const limitRate = limitRatePercent(fit.level, reference, inputs.blocks, ctx);
-  if (surely < Math.min(cycleRate, limitRate)) {
+  if (surely < Math.min(cycleRate, limit(fit.level, reference))) {
     return {
       passes: false,
       fit,
@@ -334,10 +339,11 @@ export function evaluateSustainedTier(inputs: SustainedInputs, ctx: TierContext)
   );
   const maxSpan = config.cycleMs * CYCLE_SHARE;
   const spans = [...new Set(SPAN_WINDOWS.map((w) => Math.min(maxSpan, w * config.windowMs)))];
+  const limit = limitRate(inputs.blocks, ctx);
   let best: { check: SpanCheck; spanMs: number } | null = null;
   let reason = "";
   for (const spanMs of spans) {
-    const check = checkSpan(inputs, spanMs, floor, ctx);
+    const check = checkSpan(inputs, spanMs, floor, limit, ctx);
     if (check.passes) best = { check, spanMs };
     else if (check.reason !== "") reason = check.reason;
   }
