@@ -1,5 +1,5 @@
 // "On course to the memory limit": growth that would take the heap from where it stands to the ceiling
-// the horizon is an alarm whatever a daily load cycle could do, once it passes every shape test (the
+// within the horizon is an alarm whatever a daily load cycle could do, once it passes every shape test (the
 // fast tier's on its window, the sustained tier's on spans of 4 h and more). A healthy ±30% daily cycle
 // projected from its own climb only looks on course when its daily peak is above 84% of the limit (the
 // worst phase and span: 88–91% for the fast tier's spans, 84–92% for the sustained tier's), before the
