@@ -143,11 +143,13 @@ async function underFault(r: FaultRun, prefix: string, fault: () => Promise<void
         const st = await statusOf(client, s.ns, "lw");
         const scraped = late.requests.some((q) => q.endedAt !== undefined);
         // The old pod's series goes on in the operator that leads now (it may be scheduled after the new pod).
+        // Two scrapes answered since: a target's scrapes do not overlap, so the first one's sample has
+        // been folded into the series (an answer alone may still be in decoding when the test stops it).
         const leader = op.process.pid;
         const resumed =
-          s.targets[0]?.requests.some(
+          (s.targets[0]?.requests.filter(
             (q) => q.pid === leader && q.endedAt !== undefined && q.endedAt > backAt,
-          ) ?? false;
+          ).length ?? 0) >= 2;
         return st.watched === 2 && scraped && resumed && (st.healthy ?? 0) >= 1 ? true : undefined;
       },
       { timeoutMs: RECOVER_BOUND_MS + 60_000, intervalMs: 250 },
